@@ -3,7 +3,7 @@ import type { StateType } from '../state.ts';
 import type { LogLevel } from '../logs/types.ts';
 import type { InternalStorage } from '../storage/types.ts';
 import type { KvStore } from '../kv/types.ts';
-import type { NamespaceFiles } from '../flow/namespace-files.ts';
+import type { NamespaceFiles } from '../namespace-files/types.ts';
 
 /** A JSON Schema fragment (draft 2020-12 subset that ajv understands). */
 export type JsonSchema = Record<string, unknown>;

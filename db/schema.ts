@@ -1,0 +1,118 @@
+import {
+  bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The single source of row types (`$inferSelect` / `$inferInsert`).
+ * Timestamps are timestamptz with millisecond precision, returned as strings (ISO-8601-like).
+ */
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'string' });
+
+/** The live flows: one row per (namespace, id); `deleted` keeps history after removal from Git. */
+export const flows = pgTable('flows', {
+  namespace: text('namespace').notNull(),
+  id: text('id').notNull(),
+  revision: integer('revision').notNull(),
+  source: text('source').notNull(),
+  /** Parsed definition (FlowDef) as JSON, so the executor never re-parses. */
+  definition: jsonb('definition').notNull(),
+  deleted: boolean('deleted').notNull().default(false),
+  disabled: boolean('disabled').notNull().default(false),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.namespace, t.id] })]);
+
+/** Every revision of every flow, with the Git commit it came from (when synced from Git). */
+export const flowRevisions = pgTable('flow_revisions', {
+  namespace: text('namespace').notNull(),
+  flowId: text('flow_id').notNull(),
+  revision: integer('revision').notNull(),
+  source: text('source').notNull(),
+  definition: jsonb('definition').notNull(),
+  /** `{sha, author, email, message, date}` or null for flows not from Git. */
+  commit: jsonb('commit'),
+  /** The revision that records a deletion (source is the last source). */
+  deleted: boolean('deleted').notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.namespace, t.flowId, t.revision] })]);
+
+export const executions = pgTable('executions', {
+  id: text('id').primaryKey(),
+  namespace: text('namespace').notNull(),
+  flowId: text('flow_id').notNull(),
+  flowRevision: integer('flow_revision').notNull(),
+  /** Current state (see engine/state.ts). */
+  state: text('state').notNull(),
+  /** Kestra's `state` object: {current, histories, startDate, endDate, duration}. */
+  stateDetail: jsonb('state_detail').notNull(),
+  startDate: ts('start_date').notNull(),
+  endDate: ts('end_date'),
+  inputs: jsonb('inputs').notNull().default({}),
+  outputs: jsonb('outputs'),
+  labels: jsonb('labels').notNull().default({}),
+  variables: jsonb('variables'),
+  trigger: jsonb('trigger'),
+  originalId: text('original_id'),
+  parentExecutionId: text('parent_execution_id'),
+  parentTaskRunId: text('parent_task_run_id'),
+  /** Git commit sha the flow revision came from, when it came from Git. */
+  commitSha: text('commit_sha'),
+  /** Restart counter (Kestra's metadata.attemptNumber). */
+  attemptNumber: integer('attempt_number').notNull().default(1),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [
+  index('executions_flow_idx').on(t.namespace, t.flowId, t.startDate),
+  index('executions_state_idx').on(t.state),
+  index('executions_start_idx').on(t.startDate),
+]);
+
+export const taskRuns = pgTable('task_runs', {
+  id: text('id').primaryKey(),
+  executionId: text('execution_id').notNull().references(() => executions.id, { onDelete: 'cascade' }),
+  taskId: text('task_id').notNull(),
+  parentTaskRunId: text('parent_task_run_id'),
+  value: text('value'),
+  iteration: integer('iteration'),
+  state: text('state').notNull(),
+  stateDetail: jsonb('state_detail').notNull(),
+  /** `[{state:{current,histories,startDate,endDate}}]`, one per attempt. */
+  attempts: jsonb('attempts').notNull().default([]),
+  outputs: jsonb('outputs'),
+  /** Order of creation within the execution, for stable listing. */
+  seq: integer('seq').notNull(),
+  startDate: ts('start_date').notNull(),
+  endDate: ts('end_date'),
+}, (t) => [index('task_runs_execution_idx').on(t.executionId, t.seq)]);
+
+export const logs = pgTable('logs', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  executionId: text('execution_id').notNull(),
+  taskRunId: text('task_run_id'),
+  taskId: text('task_id'),
+  attemptNumber: integer('attempt_number'),
+  timestamp: ts('timestamp').notNull(),
+  level: text('level').notNull(),
+  message: text('message').notNull(),
+}, (t) => [index('logs_execution_idx').on(t.executionId, t.id)]);
+
+export const kv = pgTable('kv', {
+  namespace: text('namespace').notNull(),
+  key: text('key').notNull(),
+  type: text('type').notNull(),
+  value: jsonb('value'),
+  description: text('description'),
+  expiresAt: ts('expires_at'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.namespace, t.key] })]);
+
+/** Per-trigger scheduler state (issue: triggers). */
+export const triggers = pgTable('triggers', {
+  namespace: text('namespace').notNull(),
+  flowId: text('flow_id').notNull(),
+  triggerId: text('trigger_id').notNull(),
+  /** Last schedule date that produced an execution. */
+  lastDate: ts('last_date'),
+  nextDate: ts('next_date'),
+  disabled: boolean('disabled').notNull().default(false),
+  backfill: jsonb('backfill'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.namespace, t.flowId, t.triggerId] })]);
