@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+/** Tests sit next to their source as `*.test.ts`; `npm test` runs them through bin/test.mjs. */
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/.baton/**', '**/dist/**', '**/coverage/**', '**/test-artifacts/**'],
+    // Integration suites talk to real PostgreSQL, dockerd, git and Chromium.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    teardownTimeout: 30_000,
+  },
+});
