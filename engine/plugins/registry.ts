@@ -1,11 +1,27 @@
 import type { TaskPlugin } from './types.ts';
+import { fail } from './core/fail.ts';
+import { kvDelete, kvGet, kvSet } from './core/kv.ts';
 import { log } from './core/log.ts';
+import { outputValues } from './core/output-values.ts';
+import { purgeCurrentExecutionFiles } from './core/purge-current-execution-files.ts';
 import { debugReturn } from './core/return.ts';
+import { sleep } from './core/sleep.ts';
+import { forEach } from './flow/for-each.ts';
+import { ifTask } from './flow/if.ts';
+import { parallel } from './flow/parallel.ts';
+import { sequential } from './flow/sequential.ts';
+import { subflow } from './flow/subflow.ts';
+import { switchTask } from './flow/switch.ts';
 
 /**
  * Every task plugin, keyed by its type string. Adding a plugin is one file and one line here.
  */
-const PLUGINS: readonly TaskPlugin[] = [log, debugReturn];
+const PLUGINS: readonly TaskPlugin[] = [
+  // core
+  log, debugReturn, outputValues, fail, sleep, kvSet, kvGet, kvDelete, purgeCurrentExecutionFiles,
+  // flowable
+  sequential, parallel, ifTask, switchTask, forEach, subflow,
+];
 
 const byType = new Map<string, TaskPlugin>();
 for (const plugin of PLUGINS) {

@@ -1,0 +1,461 @@
+import { rm } from 'node:fs/promises';
+import { parseIsoDuration } from '../duration.ts';
+import { applyPluginDefaults } from '../flow/index.ts';
+import type { FlowDef, TaskDef } from '../flow/types.ts';
+import { parseTyped } from '../inputs/index.ts';
+import { findPlugin } from '../plugins/registry.ts';
+import type { TaskPlugin, TaskResult, RunTasksOptions } from '../plugins/types.ts';
+import {
+  isFailure, isTerminal, mergeChildStates, newState, transition, type StateType,
+} from '../state.ts';
+import { renderTyped, renderValue } from '../template/index.ts';
+import type { Execution, TaskRun } from './model.ts';
+import { labelsToMap } from './model.ts';
+import { buildOutputs } from './outputs.ts';
+import type { EngineResources } from './resources.ts';
+import { nextRetryDelay } from './retry.ts';
+import { createTaskContext, templateServices } from './task-context.ts';
+import { newId } from '../ids.ts';
+import { isTruthy } from '../truthy.ts';
+
+/** Where children run: their parent task run, the iteration value they inherit, extra variables. */
+export interface Scope {
+  parent: TaskRun | null;
+  value: string | null;
+  iteration: number | null;
+  variables: Record<string, unknown>;
+  workingDirectory?: string;
+}
+
+const ROOT_SCOPE: Scope = { parent: null, value: null, iteration: null, variables: {} };
+
+/** Properties the executor handles itself; never passed to plugins as rendered props. */
+const EXECUTOR_PROPERTIES = new Set([
+  'id', 'type', 'description', 'disabled', 'allowFailure', 'allowWarning', 'runIf', 'timeout', 'retry',
+  'logLevel', 'logToFile', 'workerGroup', 'errors', 'finally',
+]);
+
+/** Raised inside an attempt when the task's `timeout` elapses. */
+class TaskTimeout extends Error {
+  constructor(readonly timeout: string) {
+    super(`Task timed out after ${timeout}`);
+    this.name = 'TaskTimeout';
+  }
+}
+
+/**
+ * One execution of one flow, walked task by task. Every state change is written through to the
+ * repository so the API sees progress live and a restart can tell what already ran.
+ */
+export class ExecutionRun {
+  private seq = 0;
+  private readonly seqOf = new Map<string, number>();
+  private readonly killController = new AbortController();
+  private readonly onSubflow: SubflowStarter;
+
+  constructor(
+    private readonly resources: EngineResources,
+    readonly flow: FlowDef,
+    readonly execution: Execution,
+    onSubflow: SubflowStarter,
+    /** kestra:// prefixes the execution may read: its own and its parent executions'. */
+    private readonly readable: readonly string[],
+  ) {
+    this.onSubflow = onSubflow;
+  }
+
+  get killed(): boolean {
+    return this.killController.signal.aborted;
+  }
+
+  /** Asks the execution to stop: running tasks are aborted, nothing new starts. */
+  async kill(): Promise<void> {
+    if (this.killed || isTerminal(this.execution.state.current)) return;
+    this.execution.state = transition(this.execution.state, 'KILLING', `execution ${this.execution.id}`);
+    await this.resources.repository.saveExecution(this.execution);
+    this.killController.abort(new Error('killed'));
+  }
+
+  /** Runs the flow to a terminal state. */
+  async run(): Promise<Execution> {
+    const e = this.execution;
+    const log = this.resources.logs.logger({ executionId: e.id, taskRunId: null, taskId: null, attemptNumber: null });
+    e.state = transition(e.state, 'RUNNING', `execution ${e.id}`);
+    await this.resources.repository.saveExecution(e);
+
+    let state = await this.runList(this.flow.tasks, ROOT_SCOPE);
+    if (isFailure(state) && !this.killed && this.flow.errors?.length) {
+      await this.runList(this.flow.errors, ROOT_SCOPE);
+    }
+    if (this.flow.finally?.length) {
+      const fin = await this.runList(this.flow.finally, ROOT_SCOPE, { evenIfKilled: true });
+      state = mergeChildStates([state, fin]);
+    }
+    if (this.killed) state = 'KILLED';
+    if (!isFailure(state) && this.flow.outputs?.length) {
+      try {
+        e.outputs = this.resources.masker.maskDeep(await this.renderFlowOutputs());
+      } catch (err) {
+        log.error(`Failed to render flow outputs: ${messageOf(err)}`);
+        state = 'FAILED';
+      }
+    }
+    const from = e.state.current;
+    e.state = transition(e.state, from === 'KILLING' ? 'KILLED' : (state as StateType), `execution ${e.id}`);
+    await this.resources.repository.saveExecution(e);
+    if (this.flow.afterExecution?.length) {
+      // Runs after the end; its failures are logged but never change the final state (Kestra 0.21).
+      await this.runList(this.flow.afterExecution, { ...ROOT_SCOPE, variables: { execution: this.executionVariable() } });
+    }
+    await this.resources.logs.flush();
+    return e;
+  }
+
+  /** Runs tasks in order; stops at the first failure. Resolves to their merged state. */
+  private async runList(tasks: readonly TaskDef[], scope: Scope, opts: { evenIfKilled?: boolean } = {}): Promise<StateType> {
+    const states: StateType[] = [];
+    for (const task of tasks) {
+      if (this.killed && !opts.evenIfKilled) {
+        states.push('KILLED');
+        break;
+      }
+      const state = await this.runTask(task, scope);
+      if (state === null) continue;
+      states.push(state);
+      if (isFailure(state)) break;
+    }
+    return mergeChildStates(states);
+  }
+
+  /** One task: plugin defaults, runIf, then its attempts (runnable) or its children (flowable). */
+  private async runTask(rawTask: TaskDef, scope: Scope): Promise<StateType | null> {
+    const task = applyPluginDefaults(rawTask, this.flow.pluginDefaults);
+    // Disabled tasks are removed from the flow, as Kestra does: no task run at all.
+    if (task.disabled === true) return null;
+    const run = this.newTaskRun(task, scope);
+    await this.save(run);
+    const plugin = findPlugin(task.type);
+    const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: null });
+    if (!plugin) {
+      logger.error(`Unknown task type '${task.type}'`);
+      return this.finish(run, 'FAILED');
+    }
+    if (task.runIf !== undefined) {
+      let condition: unknown;
+      try {
+        condition = await this.render(task.runIf, run, task, scope);
+      } catch (err) {
+        logger.error(`runIf: ${messageOf(err)}`);
+        return this.finish(run, 'FAILED');
+      }
+      if (!isTruthy(condition)) return this.finish(run, 'SKIPPED');
+    }
+    if (this.killed) return this.finish(run, 'KILLED');
+    run.state = transition(run.state, 'RUNNING', `task run ${run.id}`);
+    await this.save(run);
+
+    let state = plugin.kind === 'flowable'
+      ? await this.runFlowable(plugin, task, run, scope)
+      : await this.runAttempts(plugin, task, run, scope);
+    if (isFailure(state) && state !== 'KILLED' && task.errors?.length && plugin.kind === 'flowable') {
+      await this.runList(task.errors, this.childScope(run, scope, {}));
+    }
+    if (this.killed && state !== 'SUCCESS' && state !== 'WARNING') state = 'KILLED';
+    if (state === 'FAILED' && task.allowFailure === true) state = 'WARNING';
+    if (state === 'WARNING' && task.allowWarning === true) state = 'SUCCESS';
+    return this.finish(run, state);
+  }
+
+  /** Runnable tasks: attempts with timeout, and retries by the task's `retry` policy. */
+  private async runAttempts(plugin: TaskPlugin, task: TaskDef, run: TaskRun, scope: Scope): Promise<StateType> {
+    const firstStart = Date.now();
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      const attempt = { state: newState('RUNNING') };
+      run.attempts.push(attempt);
+      const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber });
+      const controller = new AbortController();
+      const onKill = () => controller.abort(new Error('killed'));
+      this.killController.signal.addEventListener('abort', onKill, { once: true });
+      let timer: NodeJS.Timeout | undefined;
+      let state: StateType;
+      let outputs: Record<string, unknown> | undefined;
+      let cleanup: (() => Promise<void>) | undefined;
+      try {
+        const timeout = task.timeout === undefined ? undefined : String(await this.render(task.timeout, run, task, scope));
+        const variables = this.variables(task, run, scope);
+        const props = await this.renderProps(plugin, task, variables);
+        const built = createTaskContext({
+          resources: this.resources,
+          flow: this.flow,
+          execution: this.execution,
+          task,
+          taskRun: run,
+          attemptNumber,
+          props,
+          variables,
+          logger,
+          signal: controller.signal,
+          sharedWorkingDirectory: scope.workingDirectory,
+        readable: this.readable,
+          runTasks: async () => {
+            throw new Error(`runnable task ${task.id} cannot run child tasks`);
+          },
+          runSubflow: (request) => this.onSubflow(this, run, request),
+          outputs: () => this.outputs(),
+        });
+        cleanup = built.cleanup;
+        const work = plugin.run(built.context);
+        const aborted = new Promise<never>((_, reject) => {
+          if (timeout) {
+            timer = setTimeout(() => {
+              const error = new TaskTimeout(timeout);
+              controller.abort(error);
+              reject(error);
+            }, parseIsoDuration(timeout));
+          }
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        });
+        // A plugin that ignores the signal must not hold the execution hostage.
+        const result = (await Promise.race([work, aborted])) as TaskResult | void;
+        work.catch(() => undefined);
+        state = result?.state ?? 'SUCCESS';
+        outputs = result?.outputs;
+      } catch (err) {
+        if (this.killed) {
+          state = 'KILLED';
+        } else {
+          state = 'FAILED';
+          logger.error(messageOf(err));
+          outputs = (err as { outputs?: Record<string, unknown> }).outputs;
+        }
+      } finally {
+        if (timer) clearTimeout(timer);
+        this.killController.signal.removeEventListener('abort', onKill);
+      }
+      await cleanup?.().catch(() => undefined);
+      attempt.state = transition(attempt.state, state, `attempt ${attemptNumber} of ${run.id}`);
+      if (outputs) run.outputs = this.resources.masker.maskDeep(outputs);
+      if (state !== 'FAILED' || this.killed) {
+        if (state === 'SUCCESS' && attemptNumber > 1 && task.retry?.warningOnRetry) state = 'WARNING';
+        return state;
+      }
+      const delay = nextRetryDelay(task.retry, attemptNumber, Date.now() - firstStart);
+      if (delay === null) return state;
+      logger.warn(`Attempt ${attemptNumber} failed; retrying in ${delay} ms`);
+      run.state = transition(run.state, 'RETRYING', `task run ${run.id}`);
+      await this.save(run);
+      await sleep(delay, this.killController.signal);
+      if (this.killed) return 'KILLED';
+      run.state = transition(run.state, 'RUNNING', `task run ${run.id}`);
+      await this.save(run);
+    }
+  }
+
+  /** Flowable tasks: the plugin orchestrates children through `runTasks`; their states merge. */
+  private async runFlowable(plugin: TaskPlugin, task: TaskDef, run: TaskRun, scope: Scope): Promise<StateType> {
+    const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: null });
+    const childStates: StateType[] = [];
+    let cleanup: (() => Promise<void>) | undefined;
+    try {
+      const variables = this.variables(task, run, scope);
+      const props = await this.renderProps(plugin, task, variables);
+      const built = createTaskContext({
+        resources: this.resources,
+        flow: this.flow,
+        execution: this.execution,
+        task,
+        taskRun: run,
+        attemptNumber: 1,
+        props,
+        variables,
+        logger,
+        signal: this.killController.signal,
+        sharedWorkingDirectory: scope.workingDirectory,
+        readable: this.readable,
+        runTasks: async (tasks: TaskDef[], options: RunTasksOptions = {}) => {
+          const state = await this.runList(tasks, this.childScope(run, scope, options));
+          childStates.push(state);
+          return state;
+        },
+        runSubflow: (request) => this.onSubflow(this, run, request),
+        outputs: () => this.outputs(),
+      });
+      cleanup = built.cleanup;
+      const result = await plugin.run(built.context);
+      if (result?.outputs) run.outputs = this.resources.masker.maskDeep(result.outputs);
+      if (result?.state) childStates.push(result.state);
+      return mergeChildStates(childStates);
+    } catch (err) {
+      if (this.killed) return 'KILLED';
+      logger.error(messageOf(err));
+      const outputs = (err as { outputs?: Record<string, unknown> }).outputs;
+      if (outputs) run.outputs = outputs;
+      return 'FAILED';
+    } finally {
+      await cleanup?.().catch(() => undefined);
+    }
+  }
+
+  private childScope(run: TaskRun, scope: Scope, options: RunTasksOptions): Scope {
+    return {
+      parent: run,
+      value: options.value ?? run.value,
+      iteration: options.iteration ?? run.iteration,
+      variables: { ...scope.variables, ...(options.variables ?? {}) },
+      workingDirectory: options.workingDirectory ?? scope.workingDirectory,
+    };
+  }
+
+  private newTaskRun(task: TaskDef, scope: Scope): TaskRun {
+    const run: TaskRun = {
+      id: newId(),
+      executionId: this.execution.id,
+      namespace: this.execution.namespace,
+      flowId: this.execution.flowId,
+      taskId: task.id,
+      parentTaskRunId: scope.parent?.id ?? null,
+      value: scope.value,
+      iteration: scope.iteration,
+      state: newState('CREATED'),
+      attempts: [],
+      outputs: null,
+    };
+    this.seqOf.set(run.id, this.seq++);
+    this.execution.taskRunList.push(run);
+    return run;
+  }
+
+  private async finish(run: TaskRun, state: StateType): Promise<StateType> {
+    if (run.state.current === 'CREATED' && state !== 'SKIPPED' && state !== 'KILLED') {
+      run.state = transition(run.state, 'RUNNING', `task run ${run.id}`);
+    }
+    run.state = transition(run.state, state, `task run ${run.id}`);
+    await this.save(run);
+    return state;
+  }
+
+  private save(run: TaskRun): Promise<void> {
+    return this.resources.repository.saveTaskRun(run, this.seqOf.get(run.id) ?? 0);
+  }
+
+  private outputs(): Record<string, unknown> {
+    return buildOutputs(this.execution.taskRunList);
+  }
+
+  private executionVariable(): Record<string, unknown> {
+    const e = this.execution;
+    return { id: e.id, startDate: e.state.startDate, originalId: e.originalId ?? e.id, state: e.state.current };
+  }
+
+  /** The template context of a task run (Kestra's RunContext variables). */
+  variables(task: TaskDef, run: TaskRun, scope: Scope): Record<string, unknown> {
+    const e = this.execution;
+    const parents: Record<string, unknown>[] = [];
+    for (let p = scope.parent; p; p = p.parentTaskRunId ? this.execution.taskRunList.find((t) => t.id === p!.parentTaskRunId) ?? null : null) {
+      parents.push({ taskrun: { value: p.value, id: p.id }, outputs: p.outputs ?? {} });
+    }
+    const tasks: Record<string, { state: StateType }> = {};
+    for (const t of e.taskRunList) tasks[t.taskId] = { state: t.state.current };
+    const vars: Record<string, unknown> = {
+      flow: { id: this.flow.id, namespace: this.flow.namespace, revision: e.flowRevision, tenantId: 'main' },
+      execution: this.executionVariable(),
+      task: { id: task.id, type: task.type },
+      taskrun: {
+        id: run.id,
+        startDate: run.state.startDate,
+        attemptsCount: run.attempts.length,
+        parentId: run.parentTaskRunId,
+        value: run.value,
+        iteration: run.iteration,
+      },
+      inputs: e.inputs,
+      vars: this.flow.variables ?? {},
+      outputs: this.outputs(),
+      labels: labelsToMap(e.labels),
+      envs: kestraEnvs(this.resources.env),
+      tasks,
+      ...(e.trigger ? { trigger: e.trigger } : {}),
+      ...(parents.length ? { parent: parents[0], parents } : {}),
+      ...scope.variables,
+    };
+    return vars;
+  }
+
+  private async render(value: unknown, run: TaskRun, task: TaskDef, scope: Scope): Promise<unknown> {
+    if (typeof value !== 'string') return value;
+    return renderTyped(value, this.variables(task, run, scope), templateServices(this.resources, this.execution, this.readable));
+  }
+
+  /** Renders every plugin property except child task lists and the ones the plugin renders itself. */
+  private async renderProps(plugin: TaskPlugin, task: TaskDef, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const raw = new Set([...(plugin.taskLists ?? []).map((t) => t.property), ...(plugin.unrendered ?? [])]);
+    const services = templateServices(this.resources, this.execution, this.readable);
+    const props: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(task)) {
+      if (EXECUTOR_PROPERTIES.has(key)) continue;
+      props[key] = raw.has(key) ? value : await renderValue(value, variables, services);
+    }
+    return props;
+  }
+
+  private async renderFlowOutputs(): Promise<Record<string, unknown>> {
+    const variables = {
+      ...this.variables({ id: '__flow_outputs', type: 'flow' }, this.execution.taskRunList[0] ?? this.phantomRun(), ROOT_SCOPE),
+    };
+    const services = templateServices(this.resources, this.execution, this.readable);
+    const result: Record<string, unknown> = {};
+    for (const output of this.flow.outputs ?? []) {
+      const value = typeof output.value === 'string'
+        ? await renderTyped(output.value, variables, services)
+        : await renderValue(output.value, variables, services);
+      try {
+        result[output.id] = parseTyped(output.type, value, output);
+      } catch (err) {
+        throw new Error(`output '${output.id}': ${messageOf(err)}`, { cause: err });
+      }
+    }
+    return result;
+  }
+
+  private phantomRun(): TaskRun {
+    return {
+      id: '', executionId: this.execution.id, namespace: this.execution.namespace, flowId: this.execution.flowId, taskId: '',
+      parentTaskRunId: null, value: null, iteration: null, state: newState(), attempts: [], outputs: null,
+    };
+  }
+}
+
+export type SubflowStarter = (
+  parent: ExecutionRun,
+  taskRun: TaskRun,
+  request: import('../plugins/types.ts').SubflowRequest,
+) => Promise<import('../plugins/types.ts').SubflowResult>;
+
+function kestraEnvs(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith('KESTRA_') && v !== undefined) out[k.slice('KESTRA_'.length).toLowerCase()] = v;
+  }
+  return out;
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

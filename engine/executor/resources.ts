@@ -1,0 +1,37 @@
+import type { FlowDef } from '../flow/types.ts';
+import type { KvStore } from '../kv/types.ts';
+import type { NamespaceFiles } from '../namespace-files/types.ts';
+import type { SecretStore } from '../secrets/types.ts';
+import type { InternalStorage } from '../storage/types.ts';
+import type { LogWriter } from './log-writer.ts';
+import type { ExecutionRepository } from './repository.ts';
+
+/** A flow ready to run, with where it came from. */
+export interface ResolvedFlow {
+  flow: FlowDef;
+  revision: number;
+  /** Git commit sha of this revision, when it came from Git. */
+  commitSha?: string | null;
+}
+
+/** Where Subflow finds the flows it calls (a folder for `baton run --flows`, the database for the server). */
+export interface FlowSource {
+  find(namespace: string, id: string, revision?: number): Promise<ResolvedFlow | undefined>;
+}
+
+/** What every part of a running execution shares (trigger.dev's "resources" object). */
+export interface EngineResources {
+  repository: ExecutionRepository;
+  logs: LogWriter;
+  storage: InternalStorage;
+  kv: KvStore;
+  secrets: SecretStore;
+  /** Registers and masks secret values in logs and outputs. */
+  masker: { add(value: string): void; mask(text: string): string; maskDeep<T>(value: T): T };
+  namespaceFiles: NamespaceFiles;
+  flows: FlowSource;
+  /** Parent folder of task working directories. */
+  workRoot: string;
+  /** Source of `envs.*` (KESTRA_-prefixed variables). */
+  env: Record<string, string | undefined>;
+}
