@@ -1,0 +1,47 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Db } from '../db/index.ts';
+import { Engine } from './executor/engine.ts';
+import { LogWriter } from './executor/log-writer.ts';
+import { ExecutionRepository } from './executor/repository.ts';
+import type { FlowSource } from './executor/resources.ts';
+import { StaticFlowSource } from './executor/flow-sources.ts';
+import { DbKvStore } from './kv/index.ts';
+import { DirectoryNamespaceFiles } from './namespace-files/index.ts';
+import type { NamespaceFiles } from './namespace-files/types.ts';
+import { EnvSecretStore, SecretMasker } from './secrets/index.ts';
+import type { SecretStore } from './secrets/types.ts';
+import { LocalDiskStorage } from './storage/index.ts';
+
+export interface EngineOptions {
+  db: Db;
+  /** Internal storage lives in `<dataDir>/storage`. */
+  dataDir: string;
+  /** Flows Subflow may call; none by default. */
+  flows?: FlowSource;
+  namespaceFiles?: NamespaceFiles;
+  secrets?: SecretStore;
+  /** Environment for `envs.*` and `SECRET_*` (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** Parent of task working directories (default: the OS temp dir). */
+  workRoot?: string;
+}
+
+/** Assembles an Engine from its parts: database, local-disk storage, KV, env secrets. */
+export function createEngine(options: EngineOptions): Engine {
+  const env = options.env ?? process.env;
+  const masker = new SecretMasker();
+  const repository = new ExecutionRepository(options.db);
+  return new Engine({
+    repository,
+    logs: new LogWriter(repository, (text) => masker.mask(text)),
+    storage: new LocalDiskStorage(join(options.dataDir, 'storage')),
+    kv: new DbKvStore(options.db),
+    secrets: options.secrets ?? new EnvSecretStore(env),
+    masker,
+    namespaceFiles: options.namespaceFiles ?? new DirectoryNamespaceFiles({ root: join(options.dataDir, 'files'), layout: 'per-namespace' }),
+    flows: options.flows ?? new StaticFlowSource(),
+    workRoot: options.workRoot ?? join(tmpdir(), 'baton-work'),
+    env,
+  });
+}

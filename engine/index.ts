@@ -1,0 +1,11 @@
+/**
+ * The engine's one door: flow model and validation, templating, the executor and its parts.
+ * Other folders (cli, server, sync) import only from here.
+ */
+export * from './state.ts';
+export * from './executor/index.ts';
+export { createEngine, type EngineOptions } from './create-engine.ts';
+export type { FlowDef, TaskDef, InputDef, TriggerDef } from './flow/types.ts';
+export type { LogEntry, LogLevel } from './logs/types.ts';
+export { LOG_LEVELS, levelAtLeast } from './logs/types.ts';
+export { findPlugin, allPlugins } from './plugins/registry.ts';
