@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { LineSplitter } from './line-splitter.ts';
+import { RunnerError, type OutputStream, type RunnerJob, type RunnerResult, type TaskRunner } from './types.ts';
+
+export const PROCESS_RUNNER_TYPE = 'io.kestra.plugin.core.runner.Process';
+
+/** Time between SIGTERM and SIGKILL when a command is stopped. */
+export const DEFAULT_KILL_GRACE_MS = 5_000;
+
+/** Used when the Baton process itself has no PATH (e.g. started by a bare init system). */
+const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Host variables a script may see. Everything else in Baton's environment stays private. */
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TERM'];
+
+/** Comma-separated names of further host variables to pass to scripts (e.g. `PYENV_ROOT,JAVA_HOME`). */
+export const ENV_PASSTHROUGH_VARIABLE = 'BATON_TASK_ENV_PASSTHROUGH';
+
+/**
+ * The environment a script starts from, before the task's own `env`.
+ * Baton's environment holds its database URL, secrets backend credentials and tokens; a script
+ * inheriting all of it could print them. So only what programs need to behave normally is kept:
+ * PATH to find tools, HOME/USER for per-user config, locale and TZ for text and dates, TMPDIR.
+ */
+export function baseEnvironment(host: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const names = new Set(INHERITED_ENV);
+  for (const name of (host[ENV_PASSTHROUGH_VARIABLE] ?? '').split(',')) {
+    if (name.trim()) names.add(name.trim());
+  }
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(host)) {
+    if (value !== undefined && (names.has(name) || name.startsWith('LC_'))) env[name] = value;
+  }
+  env.PATH ??= FALLBACK_PATH;
+  // Without a locale, Python and friends fall back to ASCII and fail on the first non-ASCII character.
+  if (!env.LANG && !env.LC_ALL) env.LANG = 'C.UTF-8';
+  return env;
+}
+
+export interface ProcessRunnerOptions {
+  /** Time between SIGTERM and SIGKILL; default 5 s. */
+  killGraceMs?: number;
+  /** Host environment the base environment is taken from; default `process.env`. */
+  hostEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `io.kestra.plugin.core.runner.Process`: runs the command as a child process on this host, in the
+ * task's working directory. The command leads its own process group, so stopping it (abort, or
+ * leftovers once it has exited) signals everything it started: SIGTERM, then SIGKILL after a grace period.
+ */
+export class ProcessRunner implements TaskRunner {
+  readonly type = PROCESS_RUNNER_TYPE;
+  readonly aliases = ['io.kestra.core.models.tasks.runners.types.ProcessTaskRunner'] as const;
+  private readonly killGraceMs: number;
+  private readonly hostEnv: NodeJS.ProcessEnv;
+
+  constructor(options: ProcessRunnerOptions = {}) {
+    this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.hostEnv = options.hostEnv ?? process.env;
+  }
+
+  async isAvailable(): Promise<boolean> {
+    return process.platform !== 'win32';
+  }
+
+  async run(job: RunnerJob): Promise<RunnerResult> {
+    if (job.command.length === 0 || !job.command[0]) throw new RunnerError('INVALID_JOB', 'the command to run is empty');
+    // Nothing is started for a task killed before its command began.
+    if (job.signal.aborted) return { exitCode: 128 + constants.signals.SIGTERM, killed: true };
+
+    const child = spawn(job.command[0], job.command.slice(1), {
+      cwd: job.workingDir,
+      env: { ...baseEnvironment(this.hostEnv), ...job.env },
+      // A new session makes the child a process-group leader: -pid then reaches all its descendants.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Listen before anything is awaited so a command that ends at once is not missed.
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    await started(child, job);
+    return this.supervise(child, exit, job);
+  }
+
+  private async supervise(
+    child: ChildProcess,
+    exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+    job: RunnerJob,
+  ): Promise<RunnerResult> {
+    const pid = child.pid!;
+    const timers: NodeJS.Timeout[] = [];
+    let killed = false;
+    let exited = false;
+
+    const stopGroup = () => {
+      signalGroup(pid, 'SIGTERM');
+      timers.push(setTimeout(() => signalGroup(pid, 'SIGKILL'), this.killGraceMs));
+      // A descendant that left the group (setsid) could hold the pipes open forever: stop waiting for it.
+      timers.push(setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, this.killGraceMs + 1_000));
+    };
+    const onAbort = () => {
+      if (killed || exited) return;
+      killed = true;
+      stopGroup();
+    };
+    job.signal.addEventListener('abort', onAbort, { once: true });
+    // The abort may have landed while the process was starting.
+    if (job.signal.aborted) onAbort();
+
+    const ended = exit.then((status) => {
+      exited = true;
+      // Background jobs the command left behind must not outlive the task (as in a container).
+      if (!killed && groupAlive(pid)) stopGroup();
+      return status;
+    });
+
+    try {
+      const [status] = await Promise.all([
+        ended,
+        pump(child.stdout!, 'stdout', job),
+        pump(child.stderr!, 'stderr', job),
+      ]);
+      const exitCode = status.code ?? 128 + (status.signal ? constants.signals[status.signal] : 0);
+      return status.signal ? { exitCode, killed, signal: status.signal } : { exitCode, killed };
+    } finally {
+      job.signal.removeEventListener('abort', onAbort);
+      for (const timer of timers) clearTimeout(timer);
+      // Whatever happened above (a throwing onLine), leave nothing of this command running.
+      if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    }
+  }
+}
+
+/** Resolves once the child is running; rejects with START_FAILED when it could not be started. */
+function started(child: ChildProcess, job: RunnerJob): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      const what = error.code === 'ENOENT' ? 'not found (or the working directory is missing)' : error.message;
+      reject(new RunnerError('START_FAILED', `cannot start '${job.command[0]}' in '${job.workingDir}': ${what}`, { cause: error }));
+    });
+  });
+}
+
+/** Reads one output stream to its end, handing each line to the job; awaiting async handlers pauses the pipe. */
+async function pump(stream: Readable, name: OutputStream, job: RunnerJob): Promise<void> {
+  const splitter = new LineSplitter();
+  let failure: unknown;
+  const deliver = async (lines: string[]) => {
+    for (const line of lines) {
+      if (failure !== undefined) return;
+      try {
+        const pending = job.onLine(name, line);
+        if (pending) await pending;
+      } catch (error) {
+        // Keep draining so the command never blocks on a full pipe; report once it has ended.
+        failure = error;
+      }
+    }
+  };
+  try {
+    for await (const chunk of stream) await deliver(splitter.push(chunk as Buffer));
+  } catch (error) {
+    // A pipe destroyed after the kill grace period is an expected end, not a failure.
+    if (!stream.destroyed) throw error;
+  }
+  await deliver(splitter.end());
+  if (failure !== undefined) throw failure;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
