@@ -1,0 +1,583 @@
+/**
+ * Flow validation as Kestra does it when a flow is saved: the YAML, the flow's own keys, every task of the
+ * tree against its plugin's schema (plugin defaults applied first), triggers and their conditions, inputs
+ * and outputs, and the cross-cutting rules (unique ids, input dependencies, system labels, cron, templates).
+ * Every problem is reported, each at the line and column of the property at fault.
+ */
+import { parseTyped } from '../inputs/index.ts';
+import { findPlugin, allTypeNames } from '../plugins/registry.ts';
+import {
+  allConditionTypeNames, allTriggerTypeNames, findCondition, findTrigger, type DefinitionIssue,
+} from '../triggers/index.ts';
+import { parseIsoDuration } from '../duration.ts';
+import { parseYamlWithPositions, normaliseFlow, type SourceMap, type StringScalar } from './parse.ts';
+import { formatPath, type PathSegment } from './path.ts';
+import { applyPluginDefaults } from './plugin-defaults.ts';
+import { sortProblems, type FlowProblem } from './problem.ts';
+import { describeSchemaErrors, describeValue, type SchemaSubject } from './schema-messages.ts';
+import {
+  conditionValidatorFn, flowValidatorFn, INPUT_TYPES, inputValidatorFn, isTemplate, RESERVED_FLOW_IDS, TASK_COMMON_PROPERTIES,
+  taskValidatorFn, triggerValidatorFn,
+} from './schema.ts';
+import { didYouMean } from './suggest.ts';
+import type { FlowDef, InputType, PluginDefault } from './types.ts';
+import { walkTaskEntries } from './walk.ts';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+
+export { formatProblem, type FlowProblem } from './problem.ts';
+
+export interface FlowValidation {
+  /** The flow, normalised (labels as a map, `pluginDefaults`, input `id`s); absent when any error was found. */
+  flow?: FlowDef;
+  /** Every problem, errors and warnings, in source order. */
+  problems: FlowProblem[];
+}
+
+type Map_ = Record<string, unknown>;
+
+function isMap(value: unknown): value is Map_ {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Input types a SELECT-like input offers choices for. */
+const CHOICE_TYPES: readonly InputType[] = ['SELECT', 'MULTISELECT', 'ENUM'];
+/** Item types a MULTISELECT cannot hold (Kestra's MultiselectInputValidator). */
+const MULTISELECT_REFUSED_ITEMS: readonly InputType[] = ['ARRAY', 'SECRET', 'MULTISELECT', 'SELECT'];
+/** Output types whose literal value is checked when the flow is saved (structured ones are only known at run time). */
+const SCALAR_OUTPUT_TYPES: readonly InputType[] = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'BOOL', 'DATETIME', 'DATE', 'TIME', 'DURATION', 'URI', 'EMAIL'];
+
+/** Validates a task of an unregistered type for its common properties only (its own are unknown). */
+let unknownTaskValidator: ValidateFunction | undefined;
+function commonTaskValidator(): ValidateFunction {
+  unknownTaskValidator ??= new Ajv2020({ allErrors: true, verbose: true, strict: false, logger: false, validateFormats: false }).compile({
+    type: 'object',
+    required: ['id', 'type'],
+    properties: { ...TASK_COMMON_PROPERTIES, timeout: { type: 'string' }, retry: { type: 'object' } },
+  });
+  return unknownTaskValidator;
+}
+
+/** Parse and validate one flow file. `file` only labels the problems. */
+export function validateFlowSource(source: string, file?: string): FlowValidation {
+  const parsed = parseYamlWithPositions(source, file);
+  if (parsed.value === undefined || parsed.problems.some((p) => p.severity === 'error')) {
+    return { problems: sortProblems(parsed.problems) };
+  }
+  if (!isMap(parsed.value)) {
+    return {
+      problems: sortProblems([
+        ...parsed.problems,
+        { file, line: 1, column: 1, property: '', message: 'a flow must be a YAML map (id, namespace, tasks, …)', severity: 'error' },
+      ]),
+    };
+  }
+  const checker = new FlowChecker(parsed.value, parsed.sourceMap, parsed.strings, file);
+  checker.run();
+  const problems = sortProblems([...parsed.problems, ...checker.problems]);
+  const valid = !problems.some((p) => p.severity === 'error');
+  return valid ? { flow: checker.flowDef(), problems } : { problems };
+}
+
+class FlowChecker {
+  readonly problems: FlowProblem[] = [];
+  private readonly flow: Map_;
+  private readonly labelPlaces: Map<string, PathSegment[]>;
+  private readonly defaultsKey: 'pluginDefaults' | 'taskDefaults';
+  private readonly pluginDefaults: PluginDefault[];
+  private readonly inputsById = new Map<string, { input: Map_; segments: PathSegment[] }>();
+
+  constructor(
+    raw: Map_,
+    private readonly sourceMap: SourceMap,
+    private readonly strings: StringScalar[],
+    private readonly file: string | undefined,
+  ) {
+    const normalised = normaliseFlow(raw, sourceMap, file);
+    this.problems.push(...normalised.problems);
+    this.flow = normalised.flow;
+    this.labelPlaces = normalised.labelPlaces;
+    this.defaultsKey = normalised.pluginDefaultsKey;
+    const defaults = this.flow.pluginDefaults;
+    this.pluginDefaults = Array.isArray(defaults) ? (defaults.filter((d) => isMap(d) && typeof d.type === 'string' && isMap(d.values)) as unknown as PluginDefault[]) : [];
+  }
+
+  run(): void {
+    this.checkFlowKeys();
+    this.checkLabels();
+    this.checkInputs();
+    this.checkOutputs();
+    this.checkPluginDefaults();
+    this.checkTasks();
+    this.checkTriggers();
+    this.checkDashedReferences();
+  }
+
+  /** The validated flow as the engine reads it. */
+  flowDef(): FlowDef {
+    const flow: Map_ = { ...this.flow };
+    if (Array.isArray(flow.inputs)) {
+      flow.inputs = flow.inputs.map((input) => {
+        if (!isMap(input) || input.id !== undefined || input.name === undefined) return input;
+        const { name, ...rest } = input;
+        return { id: name, ...rest };
+      });
+    }
+    return flow as unknown as FlowDef;
+  }
+
+  // ── reporting ────────────────────────────────────────────────────────────────────────────────────
+
+  /** Segments as written in the source (`pluginDefaults` may have been written `taskDefaults`). */
+  private written(segments: PathSegment[]): PathSegment[] {
+    return segments[0] === 'pluginDefaults' ? [this.defaultsKey, ...segments.slice(1)] : segments;
+  }
+
+  private report(segments: PathSegment[], message: string, options: { onKey?: boolean; severity?: FlowProblem['severity'] } = {}): void {
+    const where = this.written(segments);
+    const position = options.onKey ? this.sourceMap.keyAt(where) : this.sourceMap.valueAt(where);
+    this.problems.push({ file: this.file, ...position, property: formatPath(where), message, severity: options.severity ?? 'error' });
+  }
+
+  private warn(segments: PathSegment[], message: string, onKey = false): void {
+    this.report(segments, message, { onKey, severity: 'warning' });
+  }
+
+  /** Report ajv's errors for a value validated at `base`. */
+  private schema(fn: ValidateFunction, value: unknown, base: PathSegment[], subject: SchemaSubject, written?: Map_): boolean {
+    if (fn(value)) return true;
+    for (const issue of describeSchemaErrors(fn.errors, subject)) {
+      const segments = [...base, ...issue.segments];
+      // A value that only exists because of pluginDefaults is reported at its owner, and says so.
+      const fromDefaults = written !== undefined && typeof issue.segments[0] === 'string' && !(issue.segments[0] in written) && !issue.message.startsWith('missing');
+      this.report(segments, fromDefaults ? `${issue.message} (set by pluginDefaults)` : issue.message, { onKey: issue.onKey });
+    }
+    return false;
+  }
+
+  private definitionIssues(issues: DefinitionIssue[], base: PathSegment[]): void {
+    for (const issue of issues) {
+      if (typeof issue === 'string') this.report(base, issue);
+      else this.report([...base, ...issue.path], issue.message);
+    }
+  }
+
+  private line(segments: PathSegment[]): number {
+    return this.sourceMap.valueAt(this.written(segments)).line;
+  }
+
+  // ── the flow's own keys ──────────────────────────────────────────────────────────────────────────
+
+  private checkFlowKeys(): void {
+    const fn = flowValidatorFn();
+    if (!fn(this.flow)) {
+      for (const issue of describeSchemaErrors(fn.errors, { describe: '', isFlow: true })) {
+        let message = issue.message;
+        if (issue.segments.length === 1 && issue.segments[0] === 'listeners') {
+          message = "unknown top-level property 'listeners' (Kestra removed listeners: use 'afterExecution' or a Flow trigger)";
+        }
+        this.report(issue.segments, message, { onKey: issue.onKey });
+      }
+    }
+    if (typeof this.flow.id === 'string' && RESERVED_FLOW_IDS.includes(this.flow.id)) {
+      this.report(['id'], `flow id '${this.flow.id}' is reserved (${RESERVED_FLOW_IDS.join(', ')})`);
+    }
+    this.checkRetry(this.flow.retry, ['retry']);
+  }
+
+  /** Kestra's retry rules a schema cannot say: intervals must be shorter than the limits they sit under. */
+  private checkRetry(retry: unknown, base: PathSegment[]): void {
+    if (!isMap(retry)) return;
+    const ms = (key: string): number | undefined => {
+      if (typeof retry[key] !== 'string') return undefined;
+      try {
+        return parseIsoDuration(retry[key] as string);
+      } catch {
+        return undefined;
+      }
+    };
+    const lessThan = (small: string, large: string) => {
+      const a = ms(small);
+      const b = ms(large);
+      if (a !== undefined && b !== undefined && a >= b) {
+        this.report([...base, small], `'${small}' (${retry[small]}) must be less than '${large}' (${retry[large]})`);
+      }
+    };
+    if (retry.type === 'constant' || retry.type === 'exponential') lessThan('interval', 'maxDuration');
+    if (retry.type === 'exponential') lessThan('interval', 'maxInterval');
+    if (retry.type === 'random') {
+      lessThan('minInterval', 'maxInterval');
+      lessThan('minInterval', 'maxDuration');
+    }
+  }
+
+  private checkLabels(): void {
+    const labels = this.flow.labels;
+    if (!isMap(labels)) return;
+    for (const [key, value] of Object.entries(labels)) {
+      if (key.startsWith('system.') && key !== 'system.readOnly') {
+        this.report(this.labelPlaces.get(key) ?? ['labels'], `system labels can only be set by Kestra itself, offending label: ${key}=${String(value)}`, {
+          onKey: true,
+        });
+      }
+    }
+  }
+
+  // ── inputs and outputs ───────────────────────────────────────────────────────────────────────────
+
+  private checkInputs(): void {
+    const inputs = this.flow.inputs;
+    if (!Array.isArray(inputs)) return;
+    inputs.forEach((input, i) => {
+      const base: PathSegment[] = ['inputs', i];
+      if (!isMap(input)) {
+        this.report(base, `an input must be a map with id and type, got ${describeValue(input)}`);
+        return;
+      }
+      if (input.name !== undefined) {
+        if (input.id !== undefined) this.report([...base, 'name'], "set either 'id' or the deprecated 'name', not both", { onKey: true });
+        else this.warn([...base, 'name'], "'name' is deprecated, use 'id'", true);
+      }
+      const id = input.id ?? input.name;
+      if (id === undefined) this.report(base, "missing required property 'id' for an input");
+      const type = input.type;
+      if (typeof type !== 'string' || !(INPUT_TYPES as readonly string[]).includes(type)) {
+        if (type === undefined) this.report(base, `missing required property 'type' for input${typeof id === 'string' ? ` '${id}'` : ''}`);
+        else {
+          const hint = typeof type === 'string' ? didYouMean(type.toUpperCase(), INPUT_TYPES) ?? (INPUT_TYPES.includes(type.toUpperCase() as InputType) ? type.toUpperCase() : undefined) : undefined;
+          this.report([...base, 'type'], `unknown input type ${describeValue(type)}${hint ? ` (did you mean '${hint}'?)` : ''}; known types: ${INPUT_TYPES.join(', ')}`);
+        }
+        if (typeof id === 'string') this.registerInput(id, input, base);
+        return;
+      }
+      const inputType = type as InputType;
+      this.schema(inputValidatorFn(inputType), input, base, { describe: `input type ${inputType}`, noun: 'input' });
+      if (typeof id === 'string') this.registerInput(id, input, base);
+      this.checkInputType(input, inputType, base, typeof id === 'string' ? id : '?');
+    });
+    this.checkInputPaths();
+    this.checkInputDependencies();
+  }
+
+  private registerInput(id: string, input: Map_, base: PathSegment[]): void {
+    const first = this.inputsById.get(id);
+    if (first) {
+      this.report([...base, input.id !== undefined ? 'id' : 'name'], `duplicate input id '${id}': already declared at ${formatPath(first.segments)} (line ${this.line(first.segments)})`);
+      return;
+    }
+    this.inputsById.set(id, { input, segments: base });
+  }
+
+  private checkInputType(input: Map_, type: InputType, base: PathSegment[], id: string): void {
+    if (type === 'ENUM') this.warn([...base, 'type'], "input type ENUM is deprecated, use SELECT");
+    if (type === 'ARRAY') {
+      if (input.itemType === undefined) this.report(base, `ARRAY input '${id}' needs an 'itemType'`);
+      else if (input.itemType === 'ARRAY') this.report([...base, 'itemType'], "an ARRAY input's 'itemType' cannot be ARRAY");
+    }
+    if (type === 'MULTISELECT' && MULTISELECT_REFUSED_ITEMS.includes(input.itemType as InputType)) {
+      this.report([...base, 'itemType'], `a MULTISELECT input's 'itemType' cannot be ${String(input.itemType)}`);
+    }
+    if (type === 'MULTISELECT' && input.options !== undefined) {
+      if (input.values !== undefined) this.report([...base, 'options'], "set either 'values' or the deprecated 'options', not both", { onKey: true });
+      else this.warn([...base, 'options'], "'options' is deprecated, use 'values'", true);
+    }
+    const choices = input.values ?? input.options;
+    if (CHOICE_TYPES.includes(type) && choices === undefined && input.expression === undefined) {
+      this.report(base, `${type} input '${id}' needs 'values'${type === 'ENUM' ? '' : " or 'expression'"}`);
+    }
+
+    if (input.defaults === undefined || input.defaults === null) return;
+    if (input.required === false) {
+      this.warn([...base, 'required'], `input '${id}' has a default value, so 'required: false' has no effect (Kestra 1.x refuses this combination)`);
+    }
+    if (input.prefill !== undefined) this.report([...base, 'prefill'], 'an input with a default value cannot also have a prefill', { onKey: true });
+    if (type === 'FILE' || containsTemplate(input.defaults)) return;
+    const definition = {
+      ...input,
+      required: true,
+      values: Array.isArray(choices) ? choices : undefined,
+      // Choices computed by an expression are only known at run time.
+      allowCustomValue: input.allowCustomValue === true || !Array.isArray(choices),
+    } as Parameters<typeof parseTyped>[2];
+    try {
+      parseTyped(type, input.defaults, definition);
+    } catch (error) {
+      this.report([...base, 'defaults'], `invalid default for input '${id}': ${reason(error)}`);
+    }
+  }
+
+  /** Dotted ids nest (`a.b` lives under `a`): one id cannot be both a value and a parent of others. */
+  private checkInputPaths(): void {
+    const ids = [...this.inputsById.keys()];
+    for (const parent of ids) {
+      for (const child of ids) {
+        if (child.startsWith(`${parent}.`)) {
+          const { segments } = this.inputsById.get(child)!;
+          this.report([...segments, 'id'], `input path '${parent}' conflicts with '${child}'; one cannot be nested under the other`);
+        }
+      }
+    }
+  }
+
+  private checkInputDependencies(): void {
+    const graph = new Map<string, string[]>();
+    for (const [id, { input, segments }] of this.inputsById) {
+      const dependsOn = isMap(input.dependsOn) && Array.isArray(input.dependsOn.inputs) ? input.dependsOn.inputs : [];
+      const targets: string[] = [];
+      dependsOn.forEach((target, j) => {
+        if (typeof target !== 'string') return;
+        if (!this.inputsById.has(target)) {
+          const hint = didYouMean(target, [...this.inputsById.keys()]);
+          this.report([...segments, 'dependsOn', 'inputs', j], `input '${id}' depends on a non-existent input '${target}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+        } else targets.push(target);
+      });
+      graph.set(id, targets);
+    }
+    const reported = new Set<string>();
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (id: string, path: string[]): void => {
+      if (state.get(id) === 'done') return;
+      if (state.get(id) === 'visiting') {
+        const cycle = [...path.slice(path.indexOf(id)), id];
+        const key = [...cycle.slice(0, -1)].sort().join('|');
+        if (!reported.has(key)) {
+          reported.add(key);
+          const { segments } = this.inputsById.get(id)!;
+          this.report([...segments, 'dependsOn', 'inputs'], `cycle in input dependencies: ${cycle.join(' → ')}`);
+        }
+        return;
+      }
+      state.set(id, 'visiting');
+      for (const next of graph.get(id) ?? []) visit(next, [...path, id]);
+      state.set(id, 'done');
+    };
+    for (const id of graph.keys()) visit(id, []);
+  }
+
+  private checkOutputs(): void {
+    const outputs = this.flow.outputs;
+    if (!Array.isArray(outputs)) return;
+    const seen = new Map<string, PathSegment[]>();
+    outputs.forEach((output, i) => {
+      if (!isMap(output) || typeof output.id !== 'string') return;
+      const base: PathSegment[] = ['outputs', i];
+      const first = seen.get(output.id);
+      if (first) this.report([...base, 'id'], `duplicate output id '${output.id}': already declared at ${formatPath(first)} (line ${this.line(first)})`);
+      else seen.set(output.id, base);
+      const type = output.type as InputType;
+      if (SCALAR_OUTPUT_TYPES.includes(type) && output.value !== undefined && output.value !== null && !containsTemplate(output.value)) {
+        try {
+          parseTyped(type, output.value, { required: true });
+        } catch (error) {
+          this.report([...base, 'value'], `invalid value for output '${output.id}': ${reason(error)}`);
+        }
+      }
+    });
+  }
+
+  // ── plugin defaults ──────────────────────────────────────────────────────────────────────────────
+
+  private checkPluginDefaults(): void {
+    const defaults = this.flow.pluginDefaults;
+    if (!Array.isArray(defaults)) return;
+    defaults.forEach((entry, i) => {
+      if (!isMap(entry) || !isMap(entry.values)) return;
+      const base: PathSegment[] = ['pluginDefaults', i];
+      for (const [key, value] of Object.entries(entry.values)) {
+        if (value === null || value === undefined) this.report([...base, 'values', key], `no value provided for key '${key}'`);
+      }
+      if (typeof entry.type !== 'string') return;
+      // Only an exact type can be checked property by property; a prefix covers many types.
+      const plugin = findPlugin(entry.type);
+      const trigger = plugin ? undefined : findTrigger(entry.type);
+      const known = plugin
+        ? [...Object.keys(TASK_COMMON_PROPERTIES), ...Object.keys(plugin.properties), ...(plugin.kind === 'flowable' ? ['errors', 'finally'] : [])]
+        : trigger
+          ? ['description', 'conditions', 'disabled', 'workerGroup', 'logLevel', 'labels', 'stopAfter', 'logToFile', ...Object.keys(trigger.properties)]
+          : undefined;
+      if (!known) return;
+      for (const key of Object.keys(entry.values)) {
+        if (!known.includes(key)) {
+          const hint = didYouMean(key, known);
+          this.report([...base, 'values', key], `no property '${key}' exists in plugin '${entry.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`, { onKey: true });
+        }
+      }
+    });
+  }
+
+  // ── tasks ────────────────────────────────────────────────────────────────────────────────────────
+
+  private checkTasks(): void {
+    const ids = new Map<string, PathSegment[]>();
+    walkTaskEntries(this.flow, (entry, segments) => {
+      if (!isMap(entry)) {
+        this.report(segments, `a task must be a map with at least 'id' and 'type', got ${describeValue(entry)}`);
+        return false;
+      }
+      const { id, type } = entry;
+      if (typeof id === 'string') {
+        const first = ids.get(id);
+        if (first) {
+          this.report([...segments, 'id'], `duplicate task id '${id}': already used at ${formatPath(first)} (line ${this.line(first)})`);
+        } else ids.set(id, segments);
+      }
+      if (typeof type !== 'string') {
+        this.schema(commonTaskValidator(), entry, segments, { describe: 'task', noun: 'task' });
+        return false;
+      }
+      const plugin = findPlugin(type);
+      if (!plugin) {
+        const hint = didYouMean(type, allTypeNames());
+        this.report([...segments, 'type'], `unknown task type '${type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+        this.schema(commonTaskValidator(), entry, segments, { describe: `task type ${type}`, noun: 'task' });
+        return false;
+      }
+      const effective = applyPluginDefaults(entry as Map_ & { type: string }, this.pluginDefaults);
+      this.schema(taskValidatorFn(plugin), effective, segments, { describe: `task type ${type}`, noun: 'task' }, entry);
+      this.checkRetry(effective.retry, [...segments, 'retry']);
+      this.checkRecursiveCall(effective, plugin.properties, segments);
+      return undefined;
+    });
+  }
+
+  /** A task that starts this very flow (a Subflow, or any plugin with `namespace` + `flowId`) never ends. */
+  private checkRecursiveCall(task: Map_, properties: Record<string, unknown>, segments: PathSegment[]): void {
+    if (!('namespace' in properties) || !('flowId' in properties)) return;
+    if (task.namespace === this.flow.namespace && task.flowId === this.flow.id && typeof task.flowId === 'string') {
+      this.report([...segments, 'flowId'], `recursive call: task '${String(task.id)}' starts this same flow (${String(this.flow.namespace)}.${String(this.flow.id)})`);
+    }
+  }
+
+  // ── triggers and conditions ──────────────────────────────────────────────────────────────────────
+
+  private checkTriggers(): void {
+    const triggers = this.flow.triggers;
+    if (!Array.isArray(triggers)) return;
+    const ids = new Map<string, PathSegment[]>();
+    triggers.forEach((trigger, i) => {
+      const base: PathSegment[] = ['triggers', i];
+      if (!isMap(trigger)) {
+        this.report(base, `a trigger must be a map with at least 'id' and 'type', got ${describeValue(trigger)}`);
+        return;
+      }
+      if (typeof trigger.id === 'string') {
+        const first = ids.get(trigger.id);
+        if (first) this.report([...base, 'id'], `duplicate trigger id '${trigger.id}': already used at ${formatPath(first)} (line ${this.line(first)})`);
+        else ids.set(trigger.id, base);
+      } else if (trigger.id === undefined) {
+        this.report(base, "missing required property 'id' for a trigger");
+      }
+      if (typeof trigger.type !== 'string') {
+        this.report(base, "missing required property 'type' for a trigger");
+        return;
+      }
+      const triggerType = findTrigger(trigger.type);
+      if (!triggerType) {
+        const hint = didYouMean(trigger.type, allTriggerTypeNames());
+        this.report([...base, 'type'], `unknown trigger type '${trigger.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+        return;
+      }
+      const effective = applyPluginDefaults(trigger as Map_ & { type: string }, this.pluginDefaults);
+      this.schema(triggerValidatorFn(triggerType), effective, base, { describe: `trigger type ${trigger.type}`, noun: 'trigger' }, trigger);
+      this.definitionIssues(triggerType.validate?.(effective as never) ?? [], base);
+      for (const key of ['conditions', 'scheduleConditions']) {
+        const conditions = effective[key];
+        if (Array.isArray(conditions)) conditions.forEach((c, j) => this.checkCondition(c, [...base, key, j]));
+      }
+      if (isMap(effective.inputs)) this.checkTriggerInputs(effective.inputs, [...base, 'inputs'], String(trigger.id));
+    });
+  }
+
+  private checkCondition(condition: unknown, base: PathSegment[]): void {
+    if (!isMap(condition)) return; // the trigger's schema already says conditions are maps
+    if (typeof condition.type !== 'string') return; // and that they have a type
+    const conditionType = findCondition(condition.type);
+    if (!conditionType) {
+      const hint = didYouMean(condition.type, allConditionTypeNames());
+      this.report([...base, 'type'], `unknown condition type '${condition.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+      return;
+    }
+    const effective = applyPluginDefaults(condition as Map_ & { type: string }, this.pluginDefaults);
+    this.schema(conditionValidatorFn(conditionType), effective, base, { describe: `condition type ${condition.type}`, noun: 'condition' }, condition);
+    this.definitionIssues(conditionType.validate?.(effective) ?? [], base);
+    for (const { property, shape } of conditionType.nested ?? []) {
+      const nested = effective[property];
+      if (shape === 'list' && Array.isArray(nested)) nested.forEach((c, j) => this.checkCondition(c, [...base, property, j]));
+      if (shape === 'map' && isMap(nested)) for (const [key, c] of Object.entries(nested)) this.checkCondition(c, [...base, property, key]);
+    }
+  }
+
+  /** Values a trigger passes to inputs: literal ones must fit the input's type, and the input must exist. */
+  private checkTriggerInputs(values: Map_, base: PathSegment[], triggerId: string): void {
+    for (const [id, value] of Object.entries(values)) {
+      const declared = this.inputsById.get(id);
+      if (!declared) {
+        this.warn([...base, id], `trigger '${triggerId}' passes input '${id}', which the flow does not declare`, true);
+        continue;
+      }
+      const type = declared.input.type as InputType;
+      if (!(INPUT_TYPES as readonly string[]).includes(type) || type === 'FILE' || value === null || containsTemplate(value)) continue;
+      try {
+        const choices = declared.input.values ?? declared.input.options;
+        parseTyped(type, value, {
+          ...(declared.input as object),
+          required: true,
+          values: Array.isArray(choices) ? choices : undefined,
+          allowCustomValue: declared.input.allowCustomValue === true || !Array.isArray(choices),
+        } as Parameters<typeof parseTyped>[2]);
+      } catch (error) {
+        this.report([...base, id], `invalid value for input '${id}' passed by trigger '${triggerId}': ${reason(error)}`);
+      }
+    }
+  }
+
+  // ── strings: template syntax and dashed references ───────────────────────────────────────────────
+
+  /**
+   * `{{ inputs.my-input }}` reads as `inputs.my` minus `input`: Kestra refuses it and asks for
+   * `inputs['my-input']`. The same holds for outputs of tasks whose id has a dash.
+   */
+  private checkDashedReferences(): void {
+    const dashedInputs = [...this.inputsById.keys()].filter((id) => id.includes('-'));
+    const dashedTasks: string[] = [];
+    walkTaskEntries(this.flow, (entry) => {
+      if (isMap(entry) && typeof entry.id === 'string' && entry.id.includes('-')) dashedTasks.push(entry.id);
+    });
+    if (dashedInputs.length === 0 && dashedTasks.length === 0) return;
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const inputPatterns = dashedInputs.map((id) => ({ id, re: new RegExp(`\\{\\{\\s*inputs\\.${escape(id)}\\s*\\}\\}`) }));
+    const outputPatterns = dashedTasks.map((id) => ({ id, re: new RegExp(`\\{\\{\\s*outputs\\.${escape(id)}\\.[^}]+\\}\\}`) }));
+    for (const s of this.strings) {
+      if (!['tasks', 'errors', 'finally', 'afterExecution', 'outputs', 'triggers'].includes(String(s.segments[0]))) continue;
+      for (const { id, re } of inputPatterns) {
+        if (re.test(s.value)) {
+          this.problems.push({
+            file: this.file, line: s.line, column: s.column, property: formatPath(s.segments), severity: 'error',
+            message: `invalid input reference: use inputs['${id}'] instead of inputs.${id} (a dash reads as a subtraction)`,
+          });
+        }
+      }
+      for (const { id, re } of outputPatterns) {
+        if (re.test(s.value)) {
+          this.problems.push({
+            file: this.file, line: s.line, column: s.column, property: formatPath(s.segments), severity: 'error',
+            message: `invalid output reference: use outputs['${id}'] instead of outputs.${id} (a dash reads as a subtraction)`,
+          });
+        }
+      }
+    }
+  }
+}
+
+function containsTemplate(value: unknown): boolean {
+  if (isTemplate(value)) return true;
+  if (Array.isArray(value)) return value.some(containsTemplate);
+  if (isMap(value)) return Object.values(value).some(containsTemplate);
+  return false;
+}
+
+function reason(error: unknown): string {
+  if (error && typeof error === 'object' && 'reason' in error && typeof (error as { reason: unknown }).reason === 'string') {
+    return (error as { reason: string }).reason;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
