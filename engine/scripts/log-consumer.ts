@@ -1,0 +1,46 @@
+import type { LogLevel } from '../logs/types.ts';
+import type { TaskLogger } from '../plugins/types.ts';
+import type { OutputStream } from '../runners/index.ts';
+import { parseProtocolLine, type ScriptMetric } from './output-protocol.ts';
+
+/**
+ * Level of an ordinary stderr line. Kestra logged stderr as WARN until its log-line matcher rewrite
+ * and logs it as ERROR since; Baton follows current Kestra.
+ */
+export const STDERR_LOG_LEVEL: LogLevel = 'ERROR';
+
+/**
+ * What Kestra's DefaultLogConsumer does with a script's output: text lines become log lines
+ * (stdout INFO, stderr ERROR), protocol lines feed `vars`, metrics and extra log lines.
+ * Lines are counted per stream, protocol lines included, as Kestra counts them for `warningOnStdErr`.
+ */
+export class ScriptLogConsumer {
+  stdoutLines = 0;
+  stderrLines = 0;
+  /** Outputs sent through the protocol; a later line replaces a top-level key (Kestra's `putAll`). */
+  readonly vars: Record<string, unknown> = {};
+  readonly metrics: ScriptMetric[] = [];
+
+  constructor(private readonly logger: TaskLogger) {}
+
+  accept(stream: OutputStream, line: string): void {
+    if (stream === 'stderr') this.stderrLines++;
+    else this.stdoutLines++;
+    const parsed = parseProtocolLine(line);
+    switch (parsed.kind) {
+      case 'text':
+        this.logger.log(stream === 'stderr' ? STDERR_LOG_LEVEL : 'INFO', line);
+        return;
+      case 'invalid':
+        // Kept as text so nothing the script printed is lost, with the reason it was not applied.
+        this.logger.log(stream === 'stderr' ? STDERR_LOG_LEVEL : 'INFO', line);
+        this.logger.warn(`Invalid outputs '${parsed.reason}'`);
+        return;
+      case 'message':
+        Object.assign(this.vars, parsed.message.outputs);
+        this.metrics.push(...parsed.message.metrics);
+        for (const entry of parsed.message.logs) this.logger.log(entry.level, entry.message);
+        return;
+    }
+  }
+}
