@@ -333,10 +333,10 @@ const CASES: Partial<Record<InputType, { good: Good[]; bad: Bad[] }>> = {
 describe('parseTyped', () => {
   for (const [type, { good, bad }] of Object.entries(CASES) as Array<[InputType, { good: Good[]; bad: Bad[] }]>) {
     describe(type, () => {
-      test.each(good)(`accepts %j → %j`, (value, expected, def) => {
+      test.each(good)(`accepts %j → %j`, (...[value, expected, def]: Good) => {
         expect(parseTyped(type, value, def)).toEqual(expected);
       });
-      test.each(bad)(`refuses %j: %s`, (value, part, def) => {
+      test.each(bad)(`refuses %j: %s`, (...[value, part, def]: Bad) => {
         expect(reason(type, value, def)).toContain(part);
       });
     });
