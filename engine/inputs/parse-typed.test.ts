@@ -333,11 +333,11 @@ const CASES: Partial<Record<InputType, { good: Good[]; bad: Bad[] }>> = {
 describe('parseTyped', () => {
   for (const [type, { good, bad }] of Object.entries(CASES) as Array<[InputType, { good: Good[]; bad: Bad[] }]>) {
     describe(type, () => {
-      test.each(good)(`accepts %j → %j`, (...[value, expected, def]: Good) => {
-        expect(parseTyped(type, value, def)).toEqual(expected);
+      test.each<Good>(good)(`accepts %j → %j`, (value, expected, def) => {
+        expect(parseTyped(type, value, def as Partial<InputDef> | undefined)).toEqual(expected);
       });
-      test.each(bad)(`refuses %j: %s`, (...[value, part, def]: Bad) => {
-        expect(reason(type, value, def)).toContain(part);
+      test.each<Bad>(bad)(`refuses %j: %s`, (value, part, def) => {
+        expect(reason(type, value, def as Partial<InputDef> | undefined)).toContain(part);
       });
     });
   }
