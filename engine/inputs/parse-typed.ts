@@ -304,7 +304,7 @@ function mismatch(type: InputType, value: unknown): TypedValueError {
 }
 
 /** A short, quoted rendering of a value for messages. */
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (typeof value === 'string') {
     const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
     return `'${shown}'`;

@@ -27,6 +27,7 @@ export function parseInstant(text: string): InstantValue | undefined {
   return { seconds, nanos: fractionToNanos(m[7]) };
 }
 
+/** The instant of a JS Date (millisecond precision); undefined for an invalid Date. */
 export function instantFromDate(date: Date): InstantValue | undefined {
   const ms = date.getTime();
   if (Number.isNaN(ms)) return undefined;
@@ -44,6 +45,7 @@ export function formatInstant(instant: InstantValue): string {
   return `${yearText}-${pad(month, 2)}-${pad(day, 2)}T${time}${fraction(instant.nanos)}Z`;
 }
 
+/** Negative, zero or positive as `a` is before, equal to or after `b`. */
 export function compareInstants(a: InstantValue, b: InstantValue): number {
   return a.seconds - b.seconds || a.nanos - b.nanos;
 }

@@ -16,6 +16,7 @@ export class StorageError extends Error {
   }
 }
 
+/** True for a StorageError (of `code`, when given). */
 export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
   return error instanceof StorageError && (code === undefined || error.code === code);
 }
