@@ -2,7 +2,7 @@ import type { FlowDef } from '../flow/types.ts';
 import { resolveInputs } from '../inputs/index.ts';
 import type { SubflowRequest, SubflowResult } from '../plugins/types.ts';
 import { newState, isTerminal } from '../state.ts';
-import { inputPrefix } from '../storage/index.ts';
+import { childUri, inputPrefix } from '../storage/index.ts';
 import { renderTyped } from '../template/index.ts';
 import { newId } from '../ids.ts';
 import { ExecutionRun } from './execution-run.ts';
@@ -76,8 +76,13 @@ export class Engine {
       render: (template, variables) =>
         renderTyped(template, { flow: { id: flow.id, namespace: flow.namespace }, ...variables }, services),
       storeFile: (inputId, fileName, data) =>
-        this.resources.storage.put(`${inputPrefix(flow.namespace, flow.id, id, inputId)}/${fileName}`, data),
+        this.resources.storage.put(childUri(inputPrefix(flow.namespace, flow.id, id, inputId), fileName), data),
     });
+    // SECRET inputs never show in logs or outputs.
+    for (const def of flow.inputs ?? []) {
+      const value = execution.inputs[def.id];
+      if (def.type === 'SECRET' && typeof value === 'string') this.resources.masker.add(value);
+    }
     await this.resources.repository.saveExecution(execution);
     const run = new ExecutionRun(this.resources, flow, execution, (p, t, r) => this.startSubflow(p, t, r), readable);
     this.running.set(id, run);
