@@ -483,7 +483,8 @@ class TemplateCompiler {
   }
 
   private undefinedError(path: string, node: Node): UndefinedVariableError {
-    return new UndefinedVariableError(path, { expression: this.source, line: node.lineno + 1, column: node.colno + 1 });
+    const start = startOf(node);
+    return new UndefinedVariableError(path, { expression: this.source, line: start.lineno + 1, column: start.colno + 1 });
   }
 
   private compileError(message: string, node: Node): TemplateError {
@@ -516,6 +517,13 @@ function iterationItems(value: unknown, names: number): unknown[] {
     return Object.entries(value).map(([key, v]) => (names > 1 ? [key, v] : { key, value: v }));
   }
   throw new Error(`Cannot iterate over a value of type ${typeof value}`);
+}
+
+/** The leftmost node of an access chain (`a` in `a.b[c]`), where an error should point. */
+function startOf(node: Node): Node {
+  if (node.typename === 'LookupVal') return startOf(node.target as Node);
+  if (node.typename === 'FunCall') return startOf(node.name as Node);
+  return node;
 }
 
 /** `.name` for identifier keys, `['key']` or `[0]` otherwise, for error paths. */

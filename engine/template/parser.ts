@@ -78,10 +78,7 @@ class PebbleTokens {
   nextToken(): Token | null {
     const tok = this.pending.shift() ?? this.read();
     if (!tok) return null;
-    if (tok.type === lexer.TOKEN_SYMBOL && tok.value.includes('?')) {
-      this.pending.unshift(...splitQuestionMarks(tok));
-      return this.pending.shift() ?? null;
-    }
+    if (tok.type === lexer.TOKEN_SYMBOL && tok.value.includes('?')) return this.splitAtQuestionMarks(tok);
     if (tok.type === lexer.TOKEN_FLOAT && tok.value.endsWith('.') && this.peekIs(lexer.TOKEN_OPERATOR, '.')) {
       const dot = this.pending.shift()!;
       this.pending.unshift({ ...dot, value: '..', colno: dot.colno - 1 });
@@ -95,6 +92,20 @@ class PebbleTokens {
       }
     }
     return tok;
+  }
+
+  /**
+   * nunjucks glues `?` into symbols (`a??'b'` is one symbol): emit the part before the first run
+   * of `?`, then that run as an operator, and rewind the tokenizer to lex the rest normally.
+   */
+  private splitAtQuestionMarks(tok: Token): Token | null {
+    const match = /^([^?]*)(\?+)/.exec(tok.value)!;
+    const [head, word, marks] = match;
+    this.inner.backN(tok.value.length - head.length);
+    const operator: Token = { type: lexer.TOKEN_OPERATOR, value: marks, lineno: tok.lineno, colno: tok.colno + word.length };
+    if (word === '') return operator;
+    this.pending.unshift(operator);
+    return { ...tok, type: classifyWord(word), value: word };
   }
 
   private read(): Token | null {
@@ -112,16 +123,6 @@ class PebbleTokens {
     }
     return this.pending[0].type === type && this.pending[0].value === value;
   }
-}
-
-function splitQuestionMarks(tok: Token): Token[] {
-  const out: Token[] = [];
-  for (const match of tok.value.matchAll(/\?+|[^?]+/g)) {
-    const text = match[0];
-    const colno = tok.colno + (match.index ?? 0);
-    out.push({ type: text.startsWith('?') ? lexer.TOKEN_OPERATOR : classifyWord(text), value: text, lineno: tok.lineno, colno });
-  }
-  return out;
 }
 
 function classifyWord(text: string): string {
