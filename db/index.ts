@@ -1,0 +1,32 @@
+/**
+ * The database: one door for the schema, the row types and `openDatabase`.
+ * Queries are written once against `Db` and run on embedded PGlite or on PostgreSQL.
+ */
+import { openPglite } from './pglite.ts';
+import { openPostgres } from './postgres.ts';
+import { DatabaseError, type Database, type OpenDatabaseOptions } from './types.ts';
+
+export * from './schema.ts';
+export { DatabaseError, type Database, type DatabaseDriver, type Db, type OpenDatabaseOptions } from './types.ts';
+export { describePostgresUrl } from './postgres.ts';
+export { toIsoTimestamp } from './timestamps.ts';
+
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
+const IN_MEMORY = 'memory://';
+
+/**
+ * Opens and migrates the database: PostgreSQL when `url` (else env `DATABASE_URL`) is a
+ * postgres:// URL, otherwise embedded PGlite under `dataDir` (else env `BATON_DATA_DIR`, else
+ * `.baton/` in the cwd); `memory://` as url or dataDir gives a throw-away in-memory database.
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const url = options.url || (options.dataDir ? undefined : process.env.DATABASE_URL || undefined);
+  if (url !== undefined) {
+    if (POSTGRES_URL.test(url)) return openPostgres(url);
+    if (url === IN_MEMORY) return openPglite(IN_MEMORY);
+    throw new DatabaseError(
+      `unsupported database URL '${url.replace(/\/\/[^@/]*@/, '//')}': expected postgres://… or ${IN_MEMORY}`,
+    );
+  }
+  return openPglite(options.dataDir || process.env.BATON_DATA_DIR || '.baton');
+}
