@@ -2,10 +2,8 @@
  * TEST HELPER — a TaskContext assembled from real parts on a temporary directory, for testing script
  * and HTTP plugins without the executor: real files for internal storage (kestra:// URIs map to paths
  * under `<root>/storage`), real files for namespace files (`<root>/namespaces/<ns>/…`), a real
- * AbortController, a logger that records every line.
- *
- * Not Pebble: `render` only substitutes `{{ a.b }}` / `{{ a['b'] }}` lookups, enough to check which
- * variables the script layer provides. Subflows and child tasks are not available here.
+ * AbortController, the real template engine, a logger that records every line.
+ * Subflows and child tasks are not available here.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -18,6 +16,7 @@ import type { LogLevel } from '../logs/types.ts';
 import type { NamespaceFiles } from '../namespace-files/types.ts';
 import type { TaskContext, TaskLogger, TaskStorage } from '../plugins/types.ts';
 import type { InternalStorage } from '../storage/types.ts';
+import { renderTemplate, renderValue } from '../template/index.ts';
 
 export interface RecordedLog {
   level: LogLevel;
@@ -105,8 +104,8 @@ export async function createTempDirTaskContext<P>(
     },
   };
 
-  const render = async (value: unknown, extra?: Record<string, unknown>): Promise<unknown> =>
-    substitute(value, { ...variables, ...(extra ?? {}) });
+  const render = (value: unknown, extra?: Record<string, unknown>): Promise<unknown> =>
+    renderValue(value, { ...variables, ...(extra ?? {}) });
 
   const ctx: TaskContext<P> = {
     props,
@@ -118,7 +117,7 @@ export async function createTempDirTaskContext<P>(
     signal: controller.signal,
     variables,
     render,
-    renderString: async (template, extra) => String(await render(template, extra)),
+    renderString: (template, extra) => renderTemplate(template, { ...variables, ...(extra ?? {}) }),
     storage: taskStorage,
     kv: new MemoryKvStore(),
     namespaceFiles,
@@ -240,31 +239,4 @@ async function walk(dir: string): Promise<string[]> {
     else out.push(path);
   }
   return out;
-}
-
-const EXPRESSION = /\{\{\s*([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*|\[\s*'[^']*'\s*\])*)\s*\}\}/g;
-
-function substitute(value: unknown, scope: Record<string, unknown>): unknown {
-  if (typeof value === 'string') {
-    return value.replace(EXPRESSION, (_m, path: string) => {
-      const found = lookup(scope, path);
-      if (found === undefined) throw new Error(`unknown variable '${path}'`);
-      return typeof found === 'object' && found !== null ? JSON.stringify(found) : String(found);
-    });
-  }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, scope));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, scope)]));
-  }
-  return value;
-}
-
-function lookup(scope: Record<string, unknown>, path: string): unknown {
-  const keys = [...path.matchAll(/([A-Za-z_]\w*)|\[\s*'([^']*)'\s*\]/g)].map((m) => m[1] ?? m[2]);
-  let current: unknown = scope;
-  for (const key of keys) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
 }
