@@ -295,7 +295,7 @@ export const FILTERS: Record<string, TemplateFilter> = {
   toJson: filter(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
   json: filter(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
   jsonEncode: filter(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
-  yaml: filter([], (input) => (isNullish(input) ? 'null\n' : toYamlText(input, { lineWidth: 0 }))),
+  yaml: filter([], (input) => (isNullish(input) ? 'null\n' : toYamlText(input, { lineWidth: 0, indentSeq: false }))),
   keys: filter([], (input) => {
     if (isNullish(input)) return null;
     if (isMap(input)) return Object.keys(input);

@@ -50,7 +50,8 @@ function currentEachOutput(args: Arguments, scope: RenderScope): unknown {
   if (Array.isArray(parents)) {
     for (const parent of [...parents].reverse()) {
       const taskrun = isMap(parent) ? parent.taskrun : undefined;
-      if (!isMap(taskrun)) continue;
+      // Loop levels without a value (a top-level ForEach) add no nesting level.
+      if (!isMap(taskrun) || isNullish(taskrun.value)) continue;
       const next: unknown = (outputs as Record<string, unknown>)[javaToString(taskrun.value)];
       if (!isMap(next)) throw new Error('No execution outputs for the current task runs path');
       outputs = next;

@@ -70,6 +70,8 @@ class PebbleTokens {
   private readonly pending: Token[] = [];
   /** Source offset of the last `{%` seen, for raw blocks. */
   lastBlockStart = 0;
+  /** Open brackets in the current tag. */
+  private depth = 0;
 
   constructor(readonly inner: Tokenizer) {
     this.tags = inner.tags;
@@ -110,8 +112,36 @@ class PebbleTokens {
 
   private read(): Token | null {
     const start = this.inner.index;
-    const tok = this.inner.nextToken();
-    if (tok?.type === lexer.TOKEN_BLOCK_START) this.lastBlockStart = start;
+    let tok = this.inner.nextToken();
+    if (!tok) return tok;
+    switch (tok.type) {
+      case lexer.TOKEN_BLOCK_START:
+        this.lastBlockStart = start;
+        this.depth = 0;
+        break;
+      case lexer.TOKEN_VARIABLE_START:
+        this.depth = 0;
+        break;
+      case lexer.TOKEN_LEFT_CURLY:
+      case lexer.TOKEN_LEFT_BRACKET:
+      case lexer.TOKEN_LEFT_PAREN:
+        this.depth++;
+        break;
+      case lexer.TOKEN_RIGHT_CURLY:
+      case lexer.TOKEN_RIGHT_BRACKET:
+      case lexer.TOKEN_RIGHT_PAREN:
+        this.depth = Math.max(0, this.depth - 1);
+        break;
+      case lexer.TOKEN_VARIABLE_END:
+        // Like Pebble, `}}` only closes the tag outside brackets: in `{{ {'a': {}} }}` it is a brace.
+        if (tok.value === '}}' && this.depth > 0) {
+          this.inner.backN(1);
+          this.inner.in_code = true;
+          this.depth--;
+          tok = { ...tok, type: lexer.TOKEN_RIGHT_CURLY, value: '}' };
+        }
+        break;
+    }
     return tok;
   }
 

@@ -153,6 +153,7 @@ describe('operators', () => {
   it('builds ranges and literals', async () => {
     expect(await r('{{ 1..3 }} {{ [1, 2][1] }} {{ {"k": "v"}.k }}')).toBe('[1,2,3] 2 v');
     expect(await r('{% for i in 0..2 %}{{ i }}{% endfor %}')).toBe('012');
+    expect(await r("{{ {'a': {'b': [1]}} }}|{% set m = {'x': {'y': 2}} %}{{ m.x.y }}")).toBe('{"a":{"b":[1]}}|2');
   });
 
   it('evaluates map keys as expressions, as Pebble does', async () => {
