@@ -102,12 +102,7 @@ function simplifyAlternatives(errors: ErrorObject[]): ErrorObject[] {
 /** Readable issues for ajv's errors on one validated value (a task, a trigger, an input, the flow). */
 export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, subject: SchemaSubject): SchemaIssue[] {
   if (!errors || errors.length === 0) return [];
-  let relevant = simplifyAlternatives(errors.filter((e) => e.keyword !== 'if'));
-  // An unknown `type` of a retry (or SLA) makes every other property look unexpected: report the type only.
-  const badDiscriminators = relevant
-    .filter((e) => (e.keyword === 'enum' || e.keyword === 'const') && e.instancePath.endsWith('/type'))
-    .map((e) => e.instancePath.slice(0, -'/type'.length));
-  relevant = relevant.filter((e) => !(e.keyword === 'unevaluatedProperties' && badDiscriminators.includes(e.instancePath)));
+  const relevant = simplifyAlternatives(errors.filter((e) => e.keyword !== 'if'));
 
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();
@@ -131,6 +126,14 @@ export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, s
         const hint = didYouMean(property, known);
         const what = atRoot && subject.isFlow ? `unknown top-level property '${property}'` : `unknown property '${property}'${where}`;
         push({ segments: [...segments, property], message: `${what}${hint ? ` (did you mean '${hint}'?)` : ''}`, onKey: true });
+        break;
+      }
+      case 'false schema': {
+        // `properties: {x: false}`: a property another variant has (a retry type's own interval, …).
+        const parent = segments.slice(0, -1);
+        const property = String(segments[segments.length - 1]);
+        const place = parent.length === 0 ? (subject.describe ? ` for ${subject.describe}` : '') : ` in '${label(parent)}'`;
+        push({ segments, message: `unknown property '${property}'${place}`, onKey: true });
         break;
       }
       case 'required': {

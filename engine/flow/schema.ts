@@ -90,35 +90,41 @@ export function acceptTemplates(schema: JsonSchema): JsonSchema {
 
 /** A task-list property: its shape only; every child is validated as a task of its own. */
 function taskListShape(shape: 'list' | 'map'): JsonSchema {
-  const list = { type: 'array', items: { type: 'object' } };
+  // Entries are checked one by one as tasks by the validator; here only the list itself.
+  const list = { type: 'array' };
   return shape === 'list' ? list : { type: 'object', additionalProperties: list };
 }
+
+/** Fields each retry type has of its own; the others' fields are refused. */
+const RETRY_FIELDS: Record<string, { required: string[]; allowed: string[] }> = {
+  constant: { required: ['interval'], allowed: ['interval'] },
+  exponential: { required: ['interval', 'maxInterval'], allowed: ['interval', 'maxInterval', 'delayFactor'] },
+  random: { required: ['minInterval', 'maxInterval'], allowed: ['minInterval', 'maxInterval'] },
+};
+const RETRY_TYPED_FIELDS = ['interval', 'maxInterval', 'minInterval', 'delayFactor'];
 
 export const retrySchema: JsonSchema = {
   type: 'object',
   required: ['type'],
   properties: {
-    type: { enum: ['constant', 'exponential', 'random'] },
+    type: { enum: Object.keys(RETRY_FIELDS) },
+    interval: staticDuration,
+    maxInterval: staticDuration,
+    minInterval: staticDuration,
+    delayFactor: { type: 'number', exclusiveMinimum: 0 },
     maxAttempt: { type: 'integer', minimum: 1 },
     maxDuration: staticDuration,
     warningOnRetry: { type: 'boolean' },
     behavior: { enum: ['RETRY_FAILED_TASK', 'CREATE_NEW_EXECUTION'] },
   },
-  allOf: [
-    {
-      if: { properties: { type: { const: 'constant' } }, required: ['type'] },
-      then: { required: ['interval'], properties: { interval: staticDuration } },
+  allOf: Object.entries(RETRY_FIELDS).map(([type, fields]) => ({
+    if: { properties: { type: { const: type } }, required: ['type'] },
+    then: {
+      required: fields.required,
+      properties: Object.fromEntries(RETRY_TYPED_FIELDS.filter((f) => !fields.allowed.includes(f)).map((f) => [f, false])),
     },
-    {
-      if: { properties: { type: { const: 'exponential' } }, required: ['type'] },
-      then: { required: ['interval', 'maxInterval'], properties: { interval: staticDuration, maxInterval: staticDuration, delayFactor: { type: 'number', exclusiveMinimum: 0 } } },
-    },
-    {
-      if: { properties: { type: { const: 'random' } }, required: ['type'] },
-      then: { required: ['minInterval', 'maxInterval'], properties: { minInterval: staticDuration, maxInterval: staticDuration } },
-    },
-  ],
-  unevaluatedProperties: false,
+  })),
+  additionalProperties: false,
 };
 
 const workerGroupSchema: JsonSchema = {

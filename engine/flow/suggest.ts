@@ -23,6 +23,8 @@ const lastSegment = (s: string) => s.slice(s.lastIndexOf('.') + 1).toLowerCase()
 export function didYouMean(value: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
   const lower = value.toLowerCase();
+  // Short words are one or two edits away from too many others for a hint to mean anything.
+  if (value.length < 3) return candidates.find((c) => c.toLowerCase() === lower && c !== value);
   let best: { candidate: string; score: number; raw: number } | undefined;
   for (const candidate of candidates) {
     if (candidate === value) continue;
@@ -30,6 +32,6 @@ export function didYouMean(value: string, candidates: readonly string[]): string
     const score = value.includes('.') && lastSegment(candidate) === lastSegment(value) ? Math.min(raw, 1) : raw;
     if (!best || score < best.score || (score === best.score && raw < best.raw)) best = { candidate, score, raw };
   }
-  const limit = Math.max(2, Math.floor(value.length / 4));
+  const limit = Math.max(1, Math.floor(value.length / 3));
   return best && best.score <= limit ? best.candidate : undefined;
 }

@@ -83,7 +83,8 @@ class FlowChecker {
   private readonly flow: Map_;
   private readonly labelPlaces: Map<string, PathSegment[]>;
   private readonly defaultsKey: 'pluginDefaults' | 'taskDefaults';
-  private readonly pluginDefaults: PluginDefault[];
+  /** The well-formed pluginDefaults entries, without values already reported as unknown. */
+  private pluginDefaults: PluginDefault[];
   private readonly inputsById = new Map<string, { input: Map_; segments: PathSegment[] }>();
 
   constructor(
@@ -97,8 +98,7 @@ class FlowChecker {
     this.flow = normalised.flow;
     this.labelPlaces = normalised.labelPlaces;
     this.defaultsKey = normalised.pluginDefaultsKey;
-    const defaults = this.flow.pluginDefaults;
-    this.pluginDefaults = Array.isArray(defaults) ? (defaults.filter((d) => isMap(d) && typeof d.type === 'string' && isMap(d.values)) as unknown as PluginDefault[]) : [];
+    this.pluginDefaults = [];
   }
 
   run(): void {
@@ -380,12 +380,14 @@ class FlowChecker {
     const defaults = this.flow.pluginDefaults;
     if (!Array.isArray(defaults)) return;
     defaults.forEach((entry, i) => {
-      if (!isMap(entry) || !isMap(entry.values)) return;
+      if (!isMap(entry) || !isMap(entry.values) || typeof entry.type !== 'string') return;
       const base: PathSegment[] = ['pluginDefaults', i];
+      const usable: Map_ = {};
       for (const [key, value] of Object.entries(entry.values)) {
-        if (value === null || value === undefined) this.report([...base, 'values', key], `no value provided for key '${key}'`);
+        if (value === null || value === undefined) this.report([...base, 'values', key], `no value provided for key '${key}'`, { onKey: true });
+        else usable[key] = value;
       }
-      if (typeof entry.type !== 'string') return;
+      this.pluginDefaults.push({ type: entry.type, forced: entry.forced === true, values: usable });
       // Only an exact type can be checked property by property; a prefix covers many types.
       const plugin = findPlugin(entry.type);
       const trigger = plugin ? undefined : findTrigger(entry.type);
@@ -397,6 +399,8 @@ class FlowChecker {
       if (!known) return;
       for (const key of Object.keys(entry.values)) {
         if (!known.includes(key)) {
+          // Reported here once, rather than again at every task the default would reach.
+          delete usable[key];
           const hint = didYouMean(key, known);
           this.report([...base, 'values', key], `no property '${key}' exists in plugin '${entry.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`, { onKey: true });
         }
@@ -463,17 +467,17 @@ class FlowChecker {
         const first = ids.get(trigger.id);
         if (first) this.report([...base, 'id'], `duplicate trigger id '${trigger.id}': already used at ${formatPath(first)} (line ${this.line(first)})`);
         else ids.set(trigger.id, base);
-      } else if (trigger.id === undefined) {
-        this.report(base, "missing required property 'id' for a trigger");
       }
-      if (typeof trigger.type !== 'string') {
-        this.report(base, "missing required property 'type' for a trigger");
-        return;
-      }
-      const triggerType = findTrigger(trigger.type);
+      const triggerType = typeof trigger.type === 'string' ? findTrigger(trigger.type) : undefined;
       if (!triggerType) {
-        const hint = didYouMean(trigger.type, allTriggerTypeNames());
-        this.report([...base, 'type'], `unknown trigger type '${trigger.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+        // Without a known type there is no schema to check `id` against: say it here.
+        if (trigger.id === undefined) this.report(base, "missing required property 'id' for a trigger");
+        if (typeof trigger.type !== 'string') {
+          this.report(base, "missing required property 'type' for a trigger");
+        } else {
+          const hint = didYouMean(trigger.type, allTriggerTypeNames());
+          this.report([...base, 'type'], `unknown trigger type '${trigger.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+        }
         return;
       }
       const effective = applyPluginDefaults(trigger as Map_ & { type: string }, this.pluginDefaults);
@@ -489,7 +493,10 @@ class FlowChecker {
 
   private checkCondition(condition: unknown, base: PathSegment[]): void {
     if (!isMap(condition)) return; // the trigger's schema already says conditions are maps
-    if (typeof condition.type !== 'string') return; // and that they have a type
+    if (typeof condition.type !== 'string') {
+      this.report(base, "missing required property 'type' for a condition");
+      return;
+    }
     const conditionType = findCondition(condition.type);
     if (!conditionType) {
       const hint = didYouMean(condition.type, allConditionTypeNames());
