@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     teardownTimeout: 30_000,
+    // test/support/databases.ts relies on afterAll hooks running in reverse order of registration.
+    sequence: { hooks: 'stack' },
   },
 });

@@ -41,6 +41,10 @@ export function reasonOf(error: unknown): string {
   if (error instanceof AggregateError && !error.message) {
     return [...new Set(error.errors.map(reasonOf))].join('; ');
   }
-  if (error instanceof Error) return error.message || (error as NodeJS.ErrnoException).code || error.name;
+  if (error instanceof Error) {
+    // drizzle wraps driver errors as "Failed query: <sql>"; the driver's message is the reason.
+    if (error.message.startsWith('Failed query') && error.cause instanceof Error) return reasonOf(error.cause);
+    return error.message || (error as NodeJS.ErrnoException).code || error.name;
+  }
   return String(error);
 }
