@@ -208,6 +208,8 @@ describe('statements', () => {
   it('runs if / elseif / else', async () => {
     const t = "{% if inputs.count > 5 %}big{% elseif inputs.count > 2 %}medium{% else %}small{% endif %}";
     expect(await r(t)).toBe('medium');
+    // Pebble casts strings to booleans by emptiness and numbers by zero.
+    expect(await r("{% if 'false' %}a{% endif %}{% if '' %}b{% endif %}{% if 0 %}c{% endif %}{% if 2 %}d{% endif %}")).toBe('ad');
   });
 
   it('loops over lists and maps with Pebble loop variables', async () => {

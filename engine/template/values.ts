@@ -112,11 +112,14 @@ export function javaCompare(a: unknown, b: unknown, what: string): number {
   throw new Error(`invalid operands for mathematical comparison [${what}]`);
 }
 
-/** Pebble's cast of a condition to Boolean (if, and, or, not, ternary). */
+/**
+ * Pebble's cast of a condition to Boolean (TypeUtils.compatibleCast): numbers are true unless 0,
+ * strings unless empty (so 'false' is true). Lists and maps, an error in Pebble, are true unless empty.
+ */
 export function isTruthy(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (isNullish(value)) return false;
-  if (typeof value === 'string') return value.toLowerCase() === 'true';
+  if (typeof value === 'string') return value.length > 0;
   if (typeof value === 'number') return value !== 0;
   if (Array.isArray(value)) return value.length > 0;
   if (isMap(value)) return Object.keys(value).length > 0;
