@@ -341,9 +341,9 @@ function parseWithFormat(text: string, format: string): ParsedFields {
       return;
     }
     const { letter, count } = part;
-    // Adjacent numeric fields (yyyyMMdd) must take exactly their width.
+    // Adjacent numeric fields (yyyyMMdd) take exactly their width; otherwise up to two digits.
     const nextIsNumber = parts[index + 1]?.kind === 'field' && 'yuMdHhKkmsSD'.includes((parts[index + 1] as { letter: string }).letter);
-    const width = (min: number) => (nextIsNumber ? Math.max(min, count) : 9);
+    const twoDigitMax = nextIsNumber ? count : 2;
     switch (letter) {
       case 'y':
       case 'u':
@@ -354,10 +354,10 @@ function parseWithFormat(text: string, format: string): ParsedFields {
       case 'L':
         if (count >= 4) f.month = readText(names.monthsLong) + 1;
         else if (count === 3) f.month = readText(names.monthsShort) + 1;
-        else f.month = readNumber(count, width(2) === 9 ? 2 : count);
+        else f.month = readNumber(count, twoDigitMax);
         break;
       case 'd':
-        f.day = readNumber(count, width(2) === 9 ? 2 : count);
+        f.day = readNumber(count, twoDigitMax);
         break;
       case 'D': {
         const doy = readNumber(count, 3);
@@ -367,20 +367,20 @@ function parseWithFormat(text: string, format: string): ParsedFields {
       }
       case 'H':
       case 'k':
-        f.hour = readNumber(count, width(2) === 9 ? 2 : count) % 24;
+        f.hour = readNumber(count, twoDigitMax) % 24;
         break;
       case 'h':
       case 'K':
-        f.hour12 = readNumber(count, width(2) === 9 ? 2 : count) % 12;
+        f.hour12 = readNumber(count, twoDigitMax) % 12;
         break;
       case 'a':
         f.pm = readText(['AM', 'PM']) === 1;
         break;
       case 'm':
-        f.minute = readNumber(count, width(2) === 9 ? 2 : count);
+        f.minute = readNumber(count, twoDigitMax);
         break;
       case 's':
-        f.second = readNumber(count, width(2) === 9 ? 2 : count);
+        f.second = readNumber(count, twoDigitMax);
         break;
       case 'S': {
         const digits = text.slice(pos, pos + count);
@@ -574,7 +574,7 @@ function formatField(z: ZonedDateTime, letter: string, count: number, locale: st
   const epochDay = epochDayOf(z.year, z.month, z.day);
   const isoDow = dayOfWeek(epochDay);
   const text = (long: string[], short: string[], narrow: string[], index: number) => (count === 4 ? long : count === 5 ? narrow : short)[index];
-  const number = (value: number, maxWidthForPad = 2) => (count === 1 ? String(value) : pad(value, Math.max(count, Math.min(count, maxWidthForPad))));
+  const number = (value: number) => (count === 1 ? String(value) : pad(value, count));
   switch (letter) {
     case 'G':
       return count === 4 ? (z.year > 0 ? 'Anno Domini' : 'Before Christ') : count === 5 ? (z.year > 0 ? 'A' : 'B') : z.year > 0 ? 'AD' : 'BC';
