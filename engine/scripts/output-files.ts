@@ -51,7 +51,8 @@ export async function uploadOutputDirectory(ctx: TaskContext<unknown>, outputDir
   const uploaded: Record<string, string> = {};
   for (const file of await listFiles(outputDir)) {
     const rel = toPosix(relative(outputDir, file));
-    uploaded[rel] = await ctx.storage.putFile(rel, { file });
+    // Storage names are URI path segments: a `%` or space in a file name must be escaped.
+    uploaded[rel] = await ctx.storage.putFile(rel.split('/').map(encodeURIComponent).join('/'), { file });
   }
   return uploaded;
 }

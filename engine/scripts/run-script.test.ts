@@ -113,11 +113,13 @@ describe('runScript', () => {
       commands: [
         'echo "{{ workingDir }}"',
         'echo first > {{ outputDir }}/first.txt',
+        'echo odd > "{{ outputDir }}/100% sure.txt"',
         `echo named > {{ outputFiles['named.txt'] }}`,
       ],
     });
     expect(t.logs.find((l) => l.level === 'INFO')?.message).toBe(await t.ctx.workingDirectory());
-    expect(Object.keys(result.outputs.outputFiles).sort()).toEqual(['first.txt', 'named.txt']);
+    expect(Object.keys(result.outputs.outputFiles).sort()).toEqual(['100% sure.txt', 'first.txt', 'named.txt']);
+    expect(result.outputs.outputFiles['100% sure.txt']).toMatch(/\/100%25%20sure\.txt$/);
     expect(await readFile(t.storagePath(result.outputs.outputFiles['first.txt']), 'utf8')).toBe('first\n');
   });
 
