@@ -48,7 +48,9 @@ describeEachDatabase('engine fixtures', (open) => {
     const { execution } = await runFixture(engine, 'variables-render');
     expect(runOf(execution, 'raw').outputs?.value).toBe('{{ inputs.taxi }}_tripdata_{{ inputs.year }}-{{ inputs.month }}.csv');
     expect(runOf(execution, 'rendered').outputs?.value).toBe('green_tripdata_2019-3.csv');
-    expect(runOf(execution, 'recursive').outputs?.value).toBe('green_tripdata_2019-3.csv into public.{{ inputs.taxi }}_tripdata');
+    // render() repeats until stable; renderOnce() stops after one pass.
+    expect(runOf(execution, 'recursive').outputs?.value).toBe('green_tripdata_2019-3.csv into public.green_tripdata');
+    expect(runOf(execution, 'once').outputs?.value).toBe('green_tripdata_2019-3.csv into public.{{ inputs.taxi }}_tripdata');
   });
 
   it('output-values: values keep their types', async () => {
