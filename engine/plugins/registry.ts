@@ -1,5 +1,7 @@
 import type { TaskPlugin } from './types.ts';
 import { fail } from './core/fail.ts';
+import { httpDownload } from './core/http-download.ts';
+import { httpRequest } from './core/http-request.ts';
 import { kvDelete, kvGet, kvSet } from './core/kv.ts';
 import { log } from './core/log.ts';
 import { outputValues } from './core/output-values.ts';
@@ -12,6 +14,10 @@ import { parallel } from './flow/parallel.ts';
 import { sequential } from './flow/sequential.ts';
 import { subflow } from './flow/subflow.ts';
 import { switchTask } from './flow/switch.ts';
+import { pythonCommands } from './scripts/python-commands.ts';
+import { pythonScript } from './scripts/python-script.ts';
+import { shellCommands } from './scripts/shell-commands.ts';
+import { shellScript } from './scripts/shell-script.ts';
 
 /**
  * Every task plugin, keyed by its type string. Adding a plugin is one file and one line here.
@@ -19,6 +25,9 @@ import { switchTask } from './flow/switch.ts';
 const PLUGINS: readonly TaskPlugin[] = [
   // core
   log, debugReturn, outputValues, fail, sleep, kvSet, kvGet, kvDelete, purgeCurrentExecutionFiles,
+  httpDownload, httpRequest,
+  // scripts
+  shellCommands, shellScript, pythonCommands, pythonScript,
   // flowable
   sequential, parallel, ifTask, switchTask, forEach, subflow,
 ];
