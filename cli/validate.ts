@@ -138,7 +138,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
   const errors = sorted.filter((p) => p.severity === 'error').length;
   const warnings = sorted.length - errors;
   const invalidFiles = new Set(sorted.filter((p) => p.severity === 'error').map((p) => p.file)).size;
-  if (args.format === 'text') {
+  if (args.format === 'text' && files.length > 0) {
     process.stderr.write(
       `${files.length} flow file${files.length === 1 ? '' : 's'}: ${invalidFiles ? `${invalidFiles} invalid, ${errors} error${errors === 1 ? '' : 's'}` : 'all valid'}` +
         `${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,

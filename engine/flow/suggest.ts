@@ -32,6 +32,7 @@ export function didYouMean(value: string, candidates: readonly string[]): string
     const score = value.includes('.') && lastSegment(candidate) === lastSegment(value) ? Math.min(raw, 1) : raw;
     if (!best || score < best.score || (score === best.score && raw < best.raw)) best = { candidate, score, raw };
   }
-  const limit = Math.max(1, Math.floor(value.length / 3));
+  // Dotted type names share long prefixes: only a few edits may differ for a hint to be about the same type.
+  const limit = Math.max(1, Math.floor(value.length / (value.includes('.') ? 8 : 3)));
   return best && best.score <= limit ? best.candidate : undefined;
 }
