@@ -47,7 +47,12 @@ export function storageUriLocalizer(ctx: TaskContext<unknown>, workingDir: strin
     if (!copy) {
       const name = safeFileName(decodeSafely(basename(uri))) || 'file';
       const target = join(workingDir, `${randomBytes(6).toString('hex')}_${name}`);
-      copy = ctx.storage.download(uri, target).then(() => target);
+      copy = ctx.storage.download(uri, target).then(
+        () => target,
+        (error: unknown) => {
+          throw new TaskFailure(`cannot copy '${uri}' referenced by the commands: ${(error as Error).message}`, { cause: error });
+        },
+      );
       copies.set(uri, copy);
     }
     return copy;

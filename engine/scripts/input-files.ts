@@ -44,10 +44,15 @@ export async function writeInputFiles(
   for (const [path, content] of Object.entries(files)) {
     const target = await prepareFileTarget(workingDir, path, property);
     if (content.startsWith('kestra://')) {
-      await ctx.storage.download(content, target);
+      await ctx.storage.download(content, target).catch((error: unknown) => {
+        throw new TaskFailure(`${property}: cannot copy '${content}' to '${path}': ${(error as Error).message}`, { cause: error });
+      });
     } else if (content.startsWith('nsfile://')) {
       const { namespace, path: nsPath } = parseNamespaceFileUri(content, ctx.execution.namespace);
-      await writeFile(target, await ctx.namespaceFiles.read(namespace, nsPath));
+      const data = await ctx.namespaceFiles.read(namespace, nsPath).catch((error: unknown) => {
+        throw new TaskFailure(`${property}: cannot copy '${content}' to '${path}': ${(error as Error).message}`, { cause: error });
+      });
+      await writeFile(target, data);
     } else {
       await writeFile(target, content, 'utf8');
     }

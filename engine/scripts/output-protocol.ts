@@ -39,6 +39,8 @@ export function parseProtocolLine(line: string): ProtocolLine {
   const body = data as Record<string, unknown>;
   const outputs = body.outputs ?? {};
   if (!isPlainObject(outputs)) return { kind: 'invalid', reason: '"outputs" must be an object' };
+  if (body.metrics != null && !Array.isArray(body.metrics)) return { kind: 'invalid', reason: '"metrics" must be a list' };
+  if (body.logs != null && !Array.isArray(body.logs)) return { kind: 'invalid', reason: '"logs" must be a list' };
   const metrics: ScriptMetric[] = [];
   for (const entry of asList(body.metrics)) {
     const metric = toMetric(entry);
@@ -52,8 +54,6 @@ export function parseProtocolLine(line: string): ProtocolLine {
     if (!level) return { kind: 'invalid', reason: `unknown log level ${JSON.stringify(entry.level)}` };
     logs.push({ level, message: entry.message == null ? '' : String(entry.message) });
   }
-  if (body.metrics != null && !Array.isArray(body.metrics)) return { kind: 'invalid', reason: '"metrics" must be a list' };
-  if (body.logs != null && !Array.isArray(body.logs)) return { kind: 'invalid', reason: '"logs" must be a list' };
   return { kind: 'message', message: { outputs, metrics, logs } };
 }
 

@@ -267,3 +267,14 @@ describe('runScript', () => {
     expect(error.message).toContain('/no/such/shell');
   });
 });
+
+describe('runScript with unreadable files', () => {
+  it('names the inputFiles entry whose kestra:// file cannot be read', async () => {
+    const t = await context();
+    const missing = 'kestra:///company/team/flow/executions/exec1/inputs/none.csv';
+    const error = await failure(runScript(t.ctx, { inputFiles: { 'data.csv': missing }, commands: ['true'] }));
+    expect(error.message).toContain(`inputFiles: cannot copy '${missing}' to 'data.csv'`);
+    const other = await failure(runScript(t.ctx, { commands: [`cat ${missing}`] }));
+    expect(other.message).toContain(`cannot copy '${missing}' referenced by the commands`);
+  });
+});
