@@ -5,6 +5,8 @@ import type * as schema from './schema.ts';
  * The drizzle handle every query is written against. Both drivers (PGlite, postgres-js) are
  * `PgDatabase` subclasses, so code typed with `Db` runs unchanged on either. Prefer the query
  * builder: the raw result of `db.execute()` differs between drivers (`{ rows }` vs an array).
+ * Beware: drizzle's `jsonb` mapping re-parses a top-level JSON *string* on read ("42" comes back
+ * as 42); select `sql\`${col}::text\`` and JSON.parse it where such values occur (see engine/kv).
  */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
