@@ -391,6 +391,36 @@ describe('validateFlowSource: tasks', () => {
   });
 });
 
+describe('validateFlowSource: templates', () => {
+  const log = (...messageLines: string[]) => yaml(...HEADER, 'tasks:', '  - id: a', '    type: io.kestra.plugin.core.log.Log', ...messageLines);
+
+  it('accepts valid templates, Kestra operators included', () => {
+    expect(errors(log('    message: "{{ outputs.x ?? \'\' }} {{ inputs.a ~ \'b\' }} {% if true %}y{% endif %}"'))).toEqual([]);
+  });
+
+  it('reports a syntax error inside a quoted string at its column in the file', () => {
+    const problem = onlyError(log('    message: "ab {{ 1 + }}"'));
+    expect(problem.message).toBe('template syntax error: unexpected token: }}');
+    expect([problem.line, problem.column, problem.property]).toEqual([6, 25, 'tasks[0].message']);
+  });
+
+  it('reports a syntax error inside a plain string', () => {
+    const problem = onlyError(log('    message: ab {{ 1 + }}'));
+    expect([problem.line, problem.column]).toEqual([6, 24]);
+  });
+
+  it('reports a syntax error on a later line of a block string', () => {
+    const problem = onlyError(log('    message: |', '      first', '      {% for x in %}'));
+    expect(problem.message).toMatch(/^template syntax error: /);
+    expect(problem.line).toBe(8);
+  });
+
+  it('checks strings everywhere but in descriptions', () => {
+    expect(onlyError(yaml(...HEADER, 'variables: {a: "{{ 1 + }}"}', 'tasks:', ...LOG)).property).toBe('variables.a');
+    expect(errors(yaml(...HEADER, 'description: "{{ not a template"', 'tasks:', ...LOG, '    description: "{{"'))).toEqual([]);
+  });
+});
+
 describe('validateFlowSource: pluginDefaults', () => {
   const defaults = (...lines: string[]) => yaml(...HEADER, 'tasks:', '  - id: hello', '    type: io.kestra.plugin.core.log.Log', 'pluginDefaults:', ...lines);
 

@@ -21,6 +21,7 @@ import {
 } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 import type { FlowDef, InputType, PluginDefault } from './types.ts';
+import { templateProblems } from './template-check.ts';
 import { walkTaskEntries } from './walk.ts';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
@@ -109,6 +110,7 @@ class FlowChecker {
     this.checkPluginDefaults();
     this.checkTasks();
     this.checkTriggers();
+    this.problems.push(...templateProblems(this.strings, this.file));
     this.checkDashedReferences();
   }
 
