@@ -12,6 +12,7 @@ import { renderTyped, renderValue } from '../template/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { labelsToMap } from './model.ts';
 import { buildOutputs } from './outputs.ts';
+import { StateWriter } from './state-writer.ts';
 import type { EngineResources } from './resources.ts';
 import { nextRetryDelay } from './retry.ts';
 import { createTaskContext, templateServices } from './task-context.ts';
@@ -52,6 +53,7 @@ export class ExecutionRun {
   private readonly seqOf = new Map<string, number>();
   private readonly killController = new AbortController();
   private readonly onSubflow: SubflowStarter;
+  private readonly writer: StateWriter;
 
   constructor(
     private readonly resources: EngineResources,
@@ -62,6 +64,7 @@ export class ExecutionRun {
     private readonly readable: readonly string[],
   ) {
     this.onSubflow = onSubflow;
+    this.writer = new StateWriter(resources.repository, execution, (run) => this.seqOf.get(run.id) ?? 0);
   }
 
   get killed(): boolean {
@@ -72,7 +75,8 @@ export class ExecutionRun {
   async kill(): Promise<void> {
     if (this.killed || isTerminal(this.execution.state.current)) return;
     this.execution.state = transition(this.execution.state, 'KILLING', `execution ${this.execution.id}`);
-    await this.resources.repository.saveExecution(this.execution);
+    this.writer.markExecution();
+    await this.writer.flush();
     this.killController.abort(new Error('killed'));
   }
 
@@ -81,7 +85,7 @@ export class ExecutionRun {
     const e = this.execution;
     const log = this.resources.logs.logger({ executionId: e.id, taskRunId: null, taskId: null, attemptNumber: null });
     e.state = transition(e.state, 'RUNNING', `execution ${e.id}`);
-    await this.resources.repository.saveExecution(e);
+    this.writer.markExecution();
 
     let state = await this.runList(this.flow.tasks, ROOT_SCOPE);
     if (isFailure(state) && !this.killed && this.flow.errors?.length) {
@@ -102,10 +106,12 @@ export class ExecutionRun {
     }
     const from = e.state.current;
     e.state = transition(e.state, from === 'KILLING' ? 'KILLED' : (state as StateType), `execution ${e.id}`);
-    await this.resources.repository.saveExecution(e);
+    this.writer.markExecution();
+    await this.writer.flush();
     if (this.flow.afterExecution?.length) {
       // Runs after the end; its failures are logged but never change the final state (Kestra 0.21).
       await this.runList(this.flow.afterExecution, { ...ROOT_SCOPE, variables: { execution: this.executionVariable() } });
+      await this.writer.flush();
     }
     await this.resources.logs.flush();
     return e;
@@ -133,7 +139,7 @@ export class ExecutionRun {
     // Disabled tasks are removed from the flow, as Kestra does: no task run at all.
     if (task.disabled === true) return null;
     const run = this.newTaskRun(task, scope);
-    await this.save(run);
+    this.save(run);
     const plugin = findPlugin(task.type);
     const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: null });
     if (!plugin) {
@@ -152,7 +158,7 @@ export class ExecutionRun {
     }
     if (this.killed) return this.finish(run, 'KILLED');
     run.state = transition(run.state, 'RUNNING', `task run ${run.id}`);
-    await this.save(run);
+    this.save(run);
 
     let state = plugin.kind === 'flowable'
       ? await this.runFlowable(plugin, task, run, scope)
@@ -243,11 +249,11 @@ export class ExecutionRun {
       if (delay === null) return state;
       logger.warn(`Attempt ${attemptNumber} failed; retrying in ${delay} ms`);
       run.state = transition(run.state, 'RETRYING', `task run ${run.id}`);
-      await this.save(run);
+      this.save(run);
       await sleep(delay, this.killController.signal);
       if (this.killed) return 'KILLED';
       run.state = transition(run.state, 'RUNNING', `task run ${run.id}`);
-      await this.save(run);
+      this.save(run);
     }
   }
 
@@ -330,12 +336,12 @@ export class ExecutionRun {
       run.state = transition(run.state, 'RUNNING', `task run ${run.id}`);
     }
     run.state = transition(run.state, state, `task run ${run.id}`);
-    await this.save(run);
+    this.save(run);
     return state;
   }
 
-  private save(run: TaskRun): Promise<void> {
-    return this.resources.repository.saveTaskRun(run, this.seqOf.get(run.id) ?? 0);
+  private save(run: TaskRun): void {
+    this.writer.markTaskRun(run);
   }
 
   private outputs(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.ts';
 import { executions, logs, taskRuns } from '../../db/schema.ts';
 import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
@@ -32,18 +32,23 @@ export class ExecutionRepository {
   }
 
   async saveTaskRun(taskRun: TaskRun, seq: number): Promise<void> {
-    const row = taskRunRow(taskRun, seq);
+    await this.saveTaskRuns([{ taskRun, seq }]);
+  }
+
+  /** Upserts many task runs in one statement (the executor's write-behind batches). */
+  async saveTaskRuns(batch: readonly { taskRun: TaskRun; seq: number }[]): Promise<void> {
+    if (batch.length === 0) return;
     await this.db
       .insert(taskRuns)
-      .values(row)
+      .values(batch.map(({ taskRun, seq }) => taskRunRow(taskRun, seq)))
       .onConflictDoUpdate({
         target: taskRuns.id,
         set: {
-          state: row.state,
-          stateDetail: row.stateDetail,
-          attempts: row.attempts,
-          outputs: row.outputs,
-          endDate: row.endDate,
+          state: sql`excluded.state`,
+          stateDetail: sql`excluded.state_detail`,
+          attempts: sql`excluded.attempts`,
+          outputs: sql`excluded.outputs`,
+          endDate: sql`excluded.end_date`,
         },
       });
   }

@@ -1,0 +1,7 @@
+/** `npm run bench`: every benchmark, each printing `BENCH name=… met=yes|no` lines. */
+const suites = [() => import('./engine.bench.ts')];
+
+for (const load of suites) {
+  const suite = await load();
+  await suite.run();
+}
