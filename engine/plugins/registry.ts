@@ -14,6 +14,7 @@ import { parallel } from './flow/parallel.ts';
 import { sequential } from './flow/sequential.ts';
 import { subflow } from './flow/subflow.ts';
 import { switchTask } from './flow/switch.ts';
+import { workingDirectory } from './flow/working-directory.ts';
 import { pythonCommands } from './scripts/python-commands.ts';
 import { pythonScript } from './scripts/python-script.ts';
 import { shellCommands } from './scripts/shell-commands.ts';
@@ -29,7 +30,7 @@ const PLUGINS: readonly TaskPlugin[] = [
   // scripts
   shellCommands, shellScript, pythonCommands, pythonScript,
   // flowable
-  sequential, parallel, ifTask, switchTask, forEach, subflow,
+  sequential, parallel, ifTask, switchTask, forEach, subflow, workingDirectory,
 ];
 
 const byType = new Map<string, TaskPlugin>();
