@@ -2,7 +2,9 @@
  * Flow definitions: reading a flow file with positions, validating it as Kestra does, applying plugin
  * defaults, and walking its task tree. Other folders import flows only through this door.
  */
-export type { FlowDef, TaskDef, InputDef, InputType, TriggerDef, PluginDefault, FlowOutputDef, RetryDef } from './types.ts';
+export type {
+  FlowDef, TaskDef, InputDef, InputType, TriggerDef, PluginDefault, FlowOutputDef, RetryDef, FlowSlaDef, FlowCheckDef,
+} from './types.ts';
 export { validateFlowSource, type FlowValidation } from './validate.ts';
 export { formatProblem, sortProblems, type FlowProblem } from './problem.ts';
 export { applyPluginDefaults } from './plugin-defaults.ts';

@@ -57,6 +57,8 @@ describe('parseYamlWithPositions', () => {
       { file: 'f.yaml', line: 2, column: 1, property: '', message: 'the file holds 3 YAML documents; a flow file must hold exactly one flow', severity: 'error' },
     ]);
     expect(parseYamlWithPositions('').problems[0].message).toContain('empty');
+    // A single document may open with `---` (and close with `...`).
+    expect(parseYamlWithPositions('---\na: 1\n...\n').problems).toEqual([]);
   });
 
   it('resolves anchors and merge keys', () => {

@@ -11,8 +11,13 @@ export interface TaskDef {
   timeout?: string;
   retry?: RetryDef;
   logLevel?: string;
+  logToFile?: boolean;
+  /** Enterprise-only worker routing; accepted and ignored. */
+  workerGroup?: { key?: string; fallback?: 'FAIL' | 'WAIT' | 'CANCEL' };
   /** Flowable-local error handlers. */
   errors?: TaskDef[];
+  /** Flowable-local tasks run at the end whatever the state (Kestra 0.21+). */
+  finally?: TaskDef[];
   /** Plugin properties. */
   [property: string]: unknown;
 }
@@ -97,4 +102,26 @@ export interface FlowDef {
   outputs?: FlowOutputDef[];
   retry?: RetryDef;
   disabled?: boolean;
+  /** Kestra's flow SLAs (beta): validated, not enforced yet. */
+  sla?: FlowSlaDef[];
+  /** Kestra 1.1 checks, evaluated before an execution is created: validated, not enforced yet. */
+  checks?: FlowCheckDef[];
+}
+
+export interface FlowSlaDef {
+  id: string;
+  type: 'MAX_DURATION' | 'EXECUTION_ASSERTION';
+  behavior: 'FAIL' | 'CANCEL' | 'NONE';
+  labels?: Record<string, string> | { key: string; value: string }[];
+  /** MAX_DURATION: ISO-8601 duration. */
+  duration?: string;
+  /** EXECUTION_ASSERTION: a template that must render true. */
+  assert?: string;
+}
+
+export interface FlowCheckDef {
+  condition: string;
+  message: string;
+  style?: 'ERROR' | 'SUCCESS' | 'WARNING' | 'INFO';
+  behavior?: 'BLOCK_EXECUTION' | 'FAIL_EXECUTION' | 'CREATE_EXECUTION';
 }
