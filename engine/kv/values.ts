@@ -7,6 +7,7 @@ import { InvalidDurationError, parseIsoDuration } from '../duration.ts';
 import { InvalidKvKeyError, InvalidKvValueError, KvError } from './errors.ts';
 import type { KvType } from './types.ts';
 
+/** Every KV type, in Kestra's order. */
 export const KV_TYPES: readonly KvType[] = ['STRING', 'NUMBER', 'BOOLEAN', 'DATETIME', 'DATE', 'DURATION', 'JSON'];
 
 const KEY_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;

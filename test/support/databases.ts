@@ -15,6 +15,7 @@ const TEST_DATABASE_PREFIX = 'baton_test_';
 /** Test databases older than this were left by a killed run; creating a new one sweeps them. */
 const STALE_AFTER_SECONDS = 6 * 3600;
 
+/** Gate for suites that need the test PostgreSQL server: `postgresService.describe(name, () => {…})`. */
 export const postgresService = requireService('postgresql', async () => {
   const sql = admin();
   try {
