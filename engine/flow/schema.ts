@@ -341,6 +341,13 @@ export function taskValidatorFn(plugin: TaskPlugin): ValidateFunction {
   return fn;
 }
 
+let unknownTaskValidator: ValidateFunction | undefined;
+/** For a task of an unregistered type: its common properties only (its own are unknown, so any is let through). */
+export function unknownTaskValidatorFn(): ValidateFunction {
+  unknownTaskValidator ??= compile({ type: 'object', required: ['id', 'type'], properties: TASK_COMMON_PROPERTIES });
+  return unknownTaskValidator;
+}
+
 /** The compiled validator of a trigger of this type: the common trigger properties plus the type's own. */
 export function triggerValidatorFn(trigger: TriggerType): ValidateFunction {
   let fn = triggerValidators.get(trigger);

@@ -247,6 +247,10 @@ describe('validateFlowSource: tasks', () => {
       "unknown task type 'com.example.Unknown'",
       "'timeout' must be a string, got 3",
     ]);
+    expect(errors(yaml(...HEADER, 'tasks:', '  - id: a', '    type: com.example.Unknown', '    anything: goes', '    retry: {type: constant}')).map((p) => p.message)).toEqual([
+      "unknown task type 'com.example.Unknown'",
+      "missing required property 'interval' in 'retry'",
+    ]);
   });
 
   it('requires id and type on every task', () => {

@@ -4,12 +4,13 @@
  * and outputs, and the cross-cutting rules (unique ids, input dependencies, system labels, cron, templates).
  * Every problem is reported, each at the line and column of the property at fault.
  */
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { parseIsoDuration } from '../duration.ts';
 import { parseTyped } from '../inputs/index.ts';
 import { findPlugin, allTypeNames } from '../plugins/registry.ts';
 import {
   allConditionTypeNames, allTriggerTypeNames, findCondition, findTrigger, type DefinitionIssue,
 } from '../triggers/index.ts';
-import { parseIsoDuration } from '../duration.ts';
 import { parseYamlWithPositions, normaliseFlow, type SourceMap, type StringScalar } from './parse.ts';
 import { formatPath, type PathSegment } from './path.ts';
 import { applyPluginDefaults } from './plugin-defaults.ts';
@@ -17,13 +18,12 @@ import { sortProblems, type FlowProblem } from './problem.ts';
 import { describeSchemaErrors, describeValue, type SchemaSubject } from './schema-messages.ts';
 import {
   conditionValidatorFn, flowValidatorFn, INPUT_TYPES, inputValidatorFn, isTemplate, RESERVED_FLOW_IDS, TASK_COMMON_PROPERTIES,
-  taskValidatorFn, triggerValidatorFn,
+  taskValidatorFn, triggerValidatorFn, unknownTaskValidatorFn,
 } from './schema.ts';
 import { didYouMean } from './suggest.ts';
-import type { FlowDef, InputType, PluginDefault } from './types.ts';
 import { templateProblems } from './template-check.ts';
+import type { FlowDef, InputType, PluginDefault } from './types.ts';
 import { walkTaskEntries } from './walk.ts';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
 export { formatProblem, type FlowProblem } from './problem.ts';
 
@@ -46,17 +46,6 @@ const CHOICE_TYPES: readonly InputType[] = ['SELECT', 'MULTISELECT', 'ENUM'];
 const MULTISELECT_REFUSED_ITEMS: readonly InputType[] = ['ARRAY', 'SECRET', 'MULTISELECT', 'SELECT'];
 /** Output types whose literal value is checked when the flow is saved (structured ones are only known at run time). */
 const SCALAR_OUTPUT_TYPES: readonly InputType[] = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'BOOL', 'DATETIME', 'DATE', 'TIME', 'DURATION', 'URI', 'EMAIL'];
-
-/** Validates a task of an unregistered type for its common properties only (its own are unknown). */
-let unknownTaskValidator: ValidateFunction | undefined;
-function commonTaskValidator(): ValidateFunction {
-  unknownTaskValidator ??= new Ajv2020({ allErrors: true, verbose: true, strict: false, logger: false, validateFormats: false }).compile({
-    type: 'object',
-    required: ['id', 'type'],
-    properties: { ...TASK_COMMON_PROPERTIES, timeout: { type: 'string' }, retry: { type: 'object' } },
-  });
-  return unknownTaskValidator;
-}
 
 /** Parse and validate one flow file. `file` only labels the problems. */
 export function validateFlowSource(source: string, file?: string): FlowValidation {
@@ -427,14 +416,14 @@ class FlowChecker {
         } else ids.set(id, segments);
       }
       if (typeof type !== 'string') {
-        this.schema(commonTaskValidator(), entry, segments, { describe: 'task', noun: 'task' });
+        this.schema(unknownTaskValidatorFn(), entry, segments, { describe: 'task', noun: 'task' });
         return false;
       }
       const plugin = findPlugin(type);
       if (!plugin) {
         const hint = didYouMean(type, allTypeNames());
         this.report([...segments, 'type'], `unknown task type '${type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
-        this.schema(commonTaskValidator(), entry, segments, { describe: `task type ${type}`, noun: 'task' });
+        this.schema(unknownTaskValidatorFn(), entry, segments, { describe: `task type ${type}`, noun: 'task' });
         return false;
       }
       const effective = applyPluginDefaults(entry as Map_ & { type: string }, this.pluginDefaults);
