@@ -371,4 +371,10 @@ describe('renderTyped', () => {
 });
 
 describe('compiled template cache', () => {
+  it('a cached template never carries values from one render to the next', async () => {
+    const template = '{{ inputs.taxi }}_tripdata_{{ inputs.year }}.csv';
+    expect(await renderTemplate(template, { inputs: { taxi: 'yellow', year: 2019 } })).toBe('yellow_tripdata_2019.csv');
+    expect(await renderTemplate(template, { inputs: { taxi: 'green', year: 2020 } })).toBe('green_tripdata_2020.csv');
+    await expect(renderTemplate(template, { inputs: { taxi: 'green' } })).rejects.toThrow(/inputs.year/);
+  });
 });
