@@ -1,6 +1,12 @@
 import {
-  bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp,
+  bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+
+/** Raw bytes (namespace files are not always text). */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
 
 /**
  * The single source of row types (`$inferSelect` / `$inferInsert`).
@@ -116,3 +122,65 @@ export const triggers = pgTable('triggers', {
   backfill: jsonb('backfill'),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.namespace, t.flowId, t.triggerId] })]);
+
+/** Namespace files from Git (`files/<namespace>/<path>`), as of the last applied commit. */
+export const namespaceFiles = pgTable('namespace_files', {
+  namespace: text('namespace').notNull(),
+  /** Starts with '/', e.g. `/sql/query.sql`. */
+  path: text('path').notNull(),
+  content: bytea('content').notNull(),
+  /** Git blob sha: unchanged files are not rewritten. */
+  blobSha: text('blob_sha').notNull(),
+  commitSha: text('commit_sha').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.namespace, t.path] })]);
+
+/** One row per synced source (`git`): what is live and how the last attempt went. */
+export const syncState = pgTable('sync_state', {
+  id: text('id').primaryKey(),
+  /** Repository URL with credentials stripped. */
+  repository: text('repository').notNull(),
+  branch: text('branch').notNull(),
+  /** `{sha, author, email, message, date}` of the commit whose flows are live. */
+  appliedCommit: jsonb('applied_commit'),
+  /** IDLE, SYNCING, SYNCED, REFUSED (a commit with invalid flows), ERROR (fetch failed). */
+  state: text('state').notNull(),
+  lastAttemptAt: ts('last_attempt_at'),
+  lastAttemptSha: text('last_attempt_sha'),
+  lastSuccessAt: ts('last_success_at'),
+  /** `[{path, line, column, message}]` of the last refused commit, or the fetch error. */
+  errors: jsonb('errors').notNull().default([]),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Every sync attempt, newest last. */
+export const syncHistory = pgTable('sync_history', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  startedAt: ts('started_at').notNull(),
+  finishedAt: ts('finished_at').notNull(),
+  /** webhook, poll, manual, startup, cli */
+  reason: text('reason').notNull(),
+  commitSha: text('commit_sha'),
+  /** APPLIED, UNCHANGED, REFUSED, ERROR */
+  result: text('result').notNull(),
+  /** `{added: [..], updated: [..], deleted: [..], files: {added, updated, deleted}}` (namespace.id). */
+  changes: jsonb('changes').notNull().default({}),
+  errors: jsonb('errors').notNull().default([]),
+  durationMs: integer('duration_ms').notNull(),
+}, (t) => [index('sync_history_started_idx').on(t.startedAt)]);
+
+/** Verified push deliveries waiting for the syncer: stored before the webhook answers 202. */
+export const syncRequests = pgTable('sync_requests', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  provider: text('provider').notNull(),
+  /** Provider's delivery id; a replayed delivery is recorded once. */
+  deliveryId: text('delivery_id'),
+  ref: text('ref'),
+  /** Head commit the push announced (informative: the syncer fetches the branch itself). */
+  afterSha: text('after_sha'),
+  receivedAt: ts('received_at').notNull().defaultNow(),
+  processedAt: ts('processed_at'),
+}, (t) => [
+  uniqueIndex('sync_requests_delivery_idx').on(t.provider, t.deliveryId),
+  index('sync_requests_pending_idx').on(t.processedAt),
+]);
