@@ -214,6 +214,18 @@ describeEachDatabase('engine fixtures', (open) => {
     expect(runOf(execution, 'show').outputs?.value).toBe('data-test');
   });
 
+  it('envs-taskrun: KESTRA_ env vars, taskrun.value/iteration, parents; Subflow without wait', async () => {
+    const { execution } = await runFixture(engine, 'envs-taskrun');
+    expect(execution.state.current).toBe('SUCCESS');
+    expect(runOf(execution, 'env').outputs?.value).toBe('ci');
+    expect(runsOf(execution, 'info').map((t) => t.outputs?.value)).toEqual(['x:0:none:true', 'y:1:none:true']);
+    const child = runOf(execution, 'fire_and_forget').outputs as { executionId: string; state?: string };
+    expect(child.state).toBeUndefined();
+    const stored = await engine.resources.repository.findExecution(child.executionId);
+    expect(stored?.state.current).toBe('SUCCESS');
+    expect(stored?.parentExecutionId).toBe(execution.id);
+  });
+
   it('executions are stored: the repository returns the same execution', async () => {
     const { execution } = await runFixture(engine, 'log-return');
     const stored = await engine.resources.repository.findExecution(execution.id);
