@@ -5,6 +5,8 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   validate: { summary: 'validate flow files or folders', load: async () => (await import('./validate.ts')).validateCommand },
   run: { summary: 'run one flow locally', load: async () => (await import('./run.ts')).runCommand },
+  server: { summary: 'serve the API and Git push hook, syncing flows from Git', load: async () => (await import('./server.ts')).serverCommand },
+  sync: { summary: 'sync flows from Git once and print what changed', load: async () => (await import('./sync.ts')).syncCommand },
 };
 
 const USAGE = `usage: baton <command> [options]

@@ -24,6 +24,8 @@ export const flows = pgTable('flows', {
   definition: jsonb('definition').notNull(),
   deleted: boolean('deleted').notNull().default(false),
   disabled: boolean('disabled').notNull().default(false),
+  /** File in the Git repository that defines the flow (what to edit to change it). */
+  gitPath: text('git_path'),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.namespace, t.id] })]);
 
@@ -38,6 +40,7 @@ export const flowRevisions = pgTable('flow_revisions', {
   commit: jsonb('commit'),
   /** The revision that records a deletion (source is the last source). */
   deleted: boolean('deleted').notNull().default(false),
+  gitPath: text('git_path'),
   createdAt: ts('created_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.namespace, t.flowId, t.revision] })]);
 

@@ -43,6 +43,8 @@ CREATE TABLE "sync_state" (
 	"updated_at" timestamp(3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "flow_revisions" ADD COLUMN "git_path" text;--> statement-breakpoint
+ALTER TABLE "flows" ADD COLUMN "git_path" text;--> statement-breakpoint
 CREATE INDEX "sync_history_started_idx" ON "sync_history" USING btree ("started_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "sync_requests_delivery_idx" ON "sync_requests" USING btree ("provider","delivery_id");--> statement-breakpoint
 CREATE INDEX "sync_requests_pending_idx" ON "sync_requests" USING btree ("processed_at");

@@ -1,0 +1,87 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { openDatabase, type Database } from '../db/index.ts';
+import { createEngine } from '../engine/index.ts';
+import { createSyncer, FlowStore, syncConfigFromEnv, type SyncOutcome } from '../sync/index.ts';
+import { createApp } from './app.ts';
+
+export interface RunningServer {
+  url: string;
+  /** The outcome of the sync run at start. */
+  initialSync: SyncOutcome;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Thrown when the configuration would expose an unauthenticated server. */
+export class UnsafeListenError extends Error {
+  constructor(host: string) {
+    super(`refusing to listen on ${host} without credentials: set BATON_API_TOKEN, or listen on 127.0.0.1`);
+    this.name = 'UnsafeListenError';
+  }
+}
+
+/**
+ * `baton server`: opens the database (PGlite under BATON_DATA_DIR, or DATABASE_URL), syncs the
+ * flows from Git once, then serves the API and the push hook on PORT (default 8080).
+ */
+export async function startServer(options: {
+  env?: NodeJS.ProcessEnv;
+  dataDir: string;
+  port?: number;
+  quiet?: boolean;
+} ): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const logger = pino({ level: options.quiet ? 'warn' : env.BATON_LOG_LEVEL || 'info', base: undefined });
+  const host = env.BATON_HOST || '127.0.0.1';
+  const apiToken = env.BATON_API_TOKEN || undefined;
+  if (!LOOPBACK.has(host) && !apiToken) throw new UnsafeListenError(host);
+  if (!apiToken) logger.warn('no BATON_API_TOKEN: the API is open, so Baton listens on loopback only');
+
+  const config = syncConfigFromEnv(env);
+  let database: Database | undefined;
+  try {
+    database = await openDatabase({ url: env.DATABASE_URL || undefined, dataDir: options.dataDir });
+    const db = database.db;
+    const flows = new FlowStore(db);
+    const engine = createEngine({ db, dataDir: options.dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env });
+    const log = (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => logger[level](data ?? {}, message);
+    const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log });
+    if (!config.webhookSecret) logger.warn('no BATON_GIT_WEBHOOK_SECRET: push webhooks are accepted unsigned');
+    const initialSync = await syncer.start();
+    const app = createApp({
+      db,
+      engine,
+      flows,
+      syncer,
+      sync: config,
+      branch: syncer.branch,
+      repository: syncer.repository,
+      apiToken,
+      log,
+    });
+    const port = options.port ?? Number(env.PORT || 8080);
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
+    });
+    const address = server.address() as AddressInfo;
+    const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    logger.info({ url, repository: syncer.repository, branch: syncer.branch }, 'baton server listening');
+    const db0 = database;
+    return {
+      url,
+      initialSync,
+      async close() {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await syncer.stop();
+        await engine.idle();
+        await db0.close();
+      },
+    };
+  } catch (err) {
+    await database?.close();
+    throw err;
+  }
+}

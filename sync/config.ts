@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+
+/** Where flows come from and how the syncer reaches them (environment, documented in the README). */
+export interface SyncConfig {
+  /** http(s) URL or a local path; defaults to the repository Baton is started in. */
+  url: string;
+  branch: string;
+  /** Folder of flows in the repository (any depth below it). */
+  flowsPath: string;
+  /** Folder of namespace files: `<filesPath>/<namespace>/<path>`. */
+  filesPath: string;
+  auth: { token?: string; username?: string; password?: string };
+  webhookSecret?: string;
+  /** Fallback poll interval in seconds; 0 turns polling off. */
+  pollSeconds: number;
+}
+
+export class SyncConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SyncConfigError';
+  }
+}
+
+/** Reads BATON_GIT_* variables; a bad value is an error naming the variable. */
+export function syncConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): SyncConfig {
+  const poll = env.BATON_SYNC_POLL_SECONDS;
+  const pollSeconds = poll === undefined || poll === '' ? 60 : Number(poll);
+  if (!Number.isFinite(pollSeconds) || pollSeconds < 0) {
+    throw new SyncConfigError(`BATON_SYNC_POLL_SECONDS must be a number of seconds ≥ 0, got '${poll}'`);
+  }
+  const trimSlashes = (p: string) => p.replace(/^\/+|\/+$/g, '');
+  return {
+    url: env.BATON_GIT_URL || resolve(cwd),
+    branch: env.BATON_GIT_BRANCH || 'main',
+    flowsPath: trimSlashes(env.BATON_GIT_PATH || 'flows'),
+    filesPath: trimSlashes(env.BATON_GIT_FILES_PATH || 'files'),
+    auth: {
+      token: env.BATON_GIT_TOKEN || undefined,
+      username: env.BATON_GIT_USERNAME || undefined,
+      password: env.BATON_GIT_PASSWORD || undefined,
+    },
+    webhookSecret: env.BATON_GIT_WEBHOOK_SECRET || undefined,
+    pollSeconds,
+  };
+}
