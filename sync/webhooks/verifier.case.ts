@@ -188,6 +188,14 @@ export function runVerifierContract(name: Provider, fixture: VerifierFixture): v
         if (!result.ok) expect(result.error.toLowerCase()).toContain(fixture.proofHeader.toLowerCase());
       });
 
+      test('does not fall back to other proofs the delivery carries when its own is removed', () => {
+        // Gitea also signs under GitHub's header names; only its own header counts for a Gitea delivery.
+        const request = signedPush();
+        const headers = { ...(request.headers as Record<string, string>) };
+        delete headers[fixture.proofHeader];
+        expect(verifier.verify({ ...request, headers }, SECRET).ok).toBe(false);
+      });
+
       test('refuses malformed proofs without throwing', () => {
         const request = signedPush();
         const valid = (request.headers as Record<string, string>)[fixture.proofHeader];
