@@ -7,6 +7,7 @@ import { flowRoutes } from './routes/flows.ts';
 import { gitHookRoutes } from './routes/git-hook.ts';
 import { namespaceFileRoutes } from './routes/namespace-files.ts';
 import { syncRoutes } from './routes/sync.ts';
+import { uiRoutes } from './ui/index.ts';
 
 /** The HTTP application: open health and Git hook, token-guarded `/api/*`. Tested with `app.request()`. */
 export function createApp(deps: ServerDeps): Hono {
@@ -22,5 +23,7 @@ export function createApp(deps: ServerDeps): Hono {
   app.route('/', namespaceFileRoutes(deps));
   app.route('/', syncRoutes(deps));
   app.route('/', executionRoutes(deps));
+
+  app.route('/', uiRoutes(deps));
   return app;
 }
