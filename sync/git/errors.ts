@@ -75,7 +75,8 @@ export class RedactedError extends Error {
 
 /** Removes known secrets, and the user-info part of any URL, from text. */
 export class Redactor {
-  private readonly secrets: string[];
+  // An ES private field, so logging the redactor (or an object holding it) never prints the secrets.
+  readonly #secrets: string[];
 
   constructor(secrets: Iterable<string | undefined>) {
     const all = new Set<string>();
@@ -85,12 +86,12 @@ export class Redactor {
       for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')]) all.add(form);
     }
     // Longest first, so a secret containing another is removed whole.
-    this.secrets = [...all].sort((a, b) => b.length - a.length);
+    this.#secrets = [...all].sort((a, b) => b.length - a.length);
   }
 
   redact(text: string): string {
     let result = text;
-    for (const secret of this.secrets) result = result.split(secret).join('***');
+    for (const secret of this.#secrets) result = result.split(secret).join('***');
     // Then whatever user-info is left in a URL (credentials this redactor was never told about).
     return result.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1');
   }

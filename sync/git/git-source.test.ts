@@ -261,6 +261,11 @@ gitService.describe('GitSource over http', () => {
       expect(shown).not.toContain(encodeURIComponent(wrong));
       expect(shown).not.toContain(Buffer.from(`robot:${wrong}`).toString('base64'));
       expect(shown).not.toContain(Buffer.from(`x-access-token:${wrong}`).toString('base64'));
+      // Nor does logging or serializing the source itself show it.
+      const logged = inspect(source, { depth: 20, showHidden: true }) + JSON.stringify(source);
+      expect(logged).toContain(repo.url);
+      expect(logged).not.toContain(wrong);
+      expect(logged).not.toContain(Buffer.from(`robot:${wrong}`).toString('base64'));
     }
   });
 
@@ -347,7 +352,8 @@ gitService.describe('GitSource over http', () => {
     const first = await source.fetchHead();
     const firstFetch = performance.now() - started;
     started = performance.now();
-    for (const file of await source.listFiles(first.sha, ['flows', 'files'])) await source.readBlob(file.blobSha);
+    const coldFiles = await source.listFiles(first.sha, ['flows', 'files']);
+    await Promise.all(coldFiles.map((file) => source.readBlob(file.blobSha)));
     const coldRead = performance.now() - started;
 
     const rounds: { fetch: number; list: number; read: number }[] = [];
@@ -367,7 +373,7 @@ gitService.describe('GitSource over http', () => {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1].toFixed(1);
     const totals = rounds.map((round) => round.fetch + round.list + round.read);
     console.log(
-      `[git timing] 100-flow repo over local http: first (shallow) fetch ${firstFetch.toFixed(1)} ms, cold list+read of 100 blobs ${coldRead.toFixed(1)} ms; ` +
+      `[git timing] 100-flow repo over local http: first (shallow) fetch ${firstFetch.toFixed(1)} ms, cold listFiles + read 100 blobs (nothing cached yet) ${coldRead.toFixed(1)} ms; ` +
         `after a one-file change (median of ${rounds.length}): fetch ${median(rounds.map((r) => r.fetch))} ms + listFiles ${median(rounds.map((r) => r.list))} ms + ` +
         `read 100 blobs ${median(rounds.map((r) => r.read))} ms = ${median(totals)} ms (min ${Math.min(...totals).toFixed(1)}, max ${Math.max(...totals).toFixed(1)})`,
     );
@@ -404,6 +410,13 @@ gitService.describe('GitSource on a local repository', () => {
       const error = await failureOf(gitSource({ url, branch: 'main', cacheDir: await newCacheDir() }).fetchHead());
       expect(error).toMatchObject({ kind: 'stalled', reason: 'repository-not-found' });
     }
+  });
+
+  test('a folder climbing out of the repository is a caller error (RangeError), not a sync failure', async () => {
+    const repo = await createRepo(server, 'climb', { 'flows/a.yaml': 'id: a\n' });
+    const source = gitSource({ url: repo.bareDir, branch: 'main', cacheDir: await newCacheDir() });
+    const head = await source.fetchHead();
+    await expect(source.listFiles(head.sha, ['flows/../..'])).rejects.toThrow(RangeError);
   });
 
   test('a relative path is resolved against the working directory and displayed absolute', async () => {

@@ -1,7 +1,7 @@
 /** One branch of one repository, remote (http(s)) or local, read as commits, trees and blobs. */
 import { Redactor, GitSyncError, toGitSyncError, type FailureContext } from './errors.ts';
 import { LocalRepository } from './local-repository.ts';
-import type { ObjectStore, TreeFile } from './object-store.ts';
+import { normalizeFolders, type ObjectStore, type TreeFile } from './object-store.ts';
 import { RemoteRepository } from './remote-repository.ts';
 import { parseSourceUrl, type GitAuth } from './source-url.ts';
 
@@ -38,8 +38,9 @@ export class GitSource {
   /** The URL without credentials, safe for logs, errors, the API and the UI. */
   readonly displayUrl: string;
   readonly branch: string;
-  private readonly repository: Repository | GitSyncError;
-  private readonly failure: FailureContext;
+  // ES private fields: the repository holds the credentials, and they must not show when a source is logged.
+  readonly #repository: Repository | GitSyncError;
+  readonly #failure: FailureContext;
 
   constructor(options: GitSourceOptions) {
     const location = parseSourceUrl(options.url, options.auth);
@@ -47,18 +48,18 @@ export class GitSource {
     this.displayUrl = location.displayUrl;
     this.branch = options.branch;
     const redactor = new Redactor(location.secrets);
-    this.failure = { displayUrl: this.displayUrl, branch: options.branch, redactor, timeoutMs, remoteRef: `refs/heads/${options.branch}` };
+    this.#failure = { displayUrl: this.displayUrl, branch: options.branch, redactor, timeoutMs, remoteRef: `refs/heads/${options.branch}` };
 
     // A bad URL or branch is reported by fetchHead, as a stalled sync, rather than thrown at start-up.
     const branchProblem = branchNameProblem(options.branch);
     if (branchProblem !== null) {
-      this.repository = new GitSyncError('invalid-branch', `invalid branch name ${JSON.stringify(options.branch)} for ${this.displayUrl}: ${branchProblem}`);
+      this.#repository = new GitSyncError('invalid-branch', `invalid branch name ${JSON.stringify(options.branch)} for ${this.displayUrl}: ${branchProblem}`);
     } else if (location.transport === 'unsupported') {
-      this.repository = new GitSyncError('invalid-url', redactor.redact(location.problem));
+      this.#repository = new GitSyncError('invalid-url', redactor.redact(location.problem));
     } else if (location.transport === 'local') {
-      this.repository = new LocalRepository(location.path, options.branch, this.displayUrl);
+      this.#repository = new LocalRepository(location.path, options.branch, this.displayUrl);
     } else {
-      this.repository = new RemoteRepository({
+      this.#repository = new RemoteRepository({
         fetchUrl: location.fetchUrl,
         displayUrl: this.displayUrl,
         branch: options.branch,
@@ -85,8 +86,10 @@ export class GitSource {
   }
 
   /** Every blob under the given folders (recursive; '' is the whole tree) of a commit fetched before, sorted by path. */
-  listFiles(commitSha: string, folders: string[]): Promise<TreeFile[]> {
-    return this.guard((repository) => repository.objects.listFiles(commitSha, folders));
+  async listFiles(commitSha: string, folders: string[]): Promise<TreeFile[]> {
+    // A folder climbing out of the repository is the caller's bug, not a sync failure: a plain RangeError.
+    const normalized = normalizeFolders(folders);
+    return this.guard((repository) => repository.objects.listFiles(commitSha, normalized));
   }
 
   readBlob(blobSha: string): Promise<Buffer> {
@@ -95,16 +98,15 @@ export class GitSource {
 
   /** Closes idle keep-alive connections to the remote (none are kept for local repositories). */
   close(): void {
-    if (this.repository instanceof RemoteRepository) this.repository.close();
+    if (this.#repository instanceof RemoteRepository) this.#repository.close();
   }
 
   private async guard<T>(operation: (repository: Repository) => Promise<T>): Promise<T> {
-    if (this.repository instanceof GitSyncError) throw this.repository;
+    if (this.#repository instanceof GitSyncError) throw this.#repository;
     try {
-      return await operation(this.repository);
+      return await operation(this.#repository);
     } catch (error) {
-      if (error instanceof RangeError) throw error;
-      throw toGitSyncError(error, this.failure);
+      throw toGitSyncError(error, this.#failure);
     }
   }
 }

@@ -60,8 +60,14 @@ export class RemoteRepository {
   readonly objects: ObjectStore;
   readonly gitdir: string;
   private readonly agent: HttpAgent;
+  // ES private fields: unlike TypeScript `private`, they never show up when the object is logged or serialized.
+  readonly #authorization: string | undefined;
+  private readonly options: Omit<RemoteRepositoryOptions, 'credentials'>;
 
-  constructor(private readonly options: RemoteRepositoryOptions) {
+  constructor(options: RemoteRepositoryOptions) {
+    const { credentials, ...rest } = options;
+    this.options = rest;
+    this.#authorization = credentials ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` : undefined;
     const hash = createHash('sha256').update(options.displayUrl).digest('hex').slice(0, 24);
     this.gitdir = join(options.cacheDir, hash);
     this.objects = new ObjectStore(this.gitdir, options.displayUrl);
@@ -193,9 +199,7 @@ export class RemoteRepository {
   }
 
   private authorizationHeaders(): Record<string, string> {
-    const credentials = this.options.credentials;
-    if (!credentials) return {};
-    return { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` };
+    return this.#authorization === undefined ? {} : { Authorization: this.#authorization };
   }
 }
 
