@@ -1,8 +1,8 @@
-import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -218,6 +218,21 @@ gitService.describe('GitSource over http', () => {
     const head = await source.fetchHead();
     expect(head.sha).toBe(changed);
     expect((await source.listFiles(head.sha, ['flows'])).map((file) => file.path)).toEqual(['flows/a.yaml', 'flows/b.yaml']);
+  });
+
+  test('a compaction killed between its renames, or an init killed before the remote config, heals on the next fetch', async () => {
+    const repo = await createRepo(server, 'interrupted', { 'flows/a.yaml': 'id: a\n' });
+    const cacheDir = await newCacheDir();
+    await gitSource({ url: repo.url, branch: 'main', cacheDir }).fetchHead();
+    const gitdir = await onlyCacheFolder(cacheDir);
+    await rename(gitdir, `${gitdir}.retired-0000`);
+    await mkdir(`${gitdir}.compacting-1111`);
+    expect((await gitSource({ url: repo.url, branch: 'main', cacheDir }).fetchHead()).sha).toBe(await repo.head());
+    expect(await readdir(cacheDir)).toEqual([basename(gitdir)]);
+
+    await writeFile(join(gitdir, 'config'), '[core]\n\tbare = true\n');
+    const changed = await repo.commit({ 'flows/b.yaml': 'id: b\n' });
+    expect((await gitSource({ url: repo.url, branch: 'main', cacheDir }).fetchHead()).sha).toBe(changed);
   });
 
   test('concurrent fetches of one cache folder queue up and agree', async () => {

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import { GitSyncError } from './errors.ts';
@@ -136,6 +136,7 @@ export class RemoteRepository {
   }
 
   private async compact(signal: AbortSignal): Promise<string> {
+    await this.removeLeftovers();
     const fresh = `${this.gitdir}.compacting-${randomBytes(4).toString('hex')}`;
     try {
       await this.ensureInitialized(fresh);
@@ -151,12 +152,21 @@ export class RemoteRepository {
     }
   }
 
+  /** Folders a compaction cut short (process killed between the two renames) left next to the cache. */
+  private async removeLeftovers(): Promise<void> {
+    const name = basename(this.gitdir);
+    const siblings = await readdir(dirname(this.gitdir)).catch(() => [] as string[]);
+    const leftovers = siblings.filter((sibling) => sibling.startsWith(`${name}.compacting-`) || sibling.startsWith(`${name}.retired-`));
+    await Promise.all(leftovers.map((leftover) => rm(join(dirname(this.gitdir), leftover), { recursive: true, force: true })));
+  }
+
   private async ensureInitialized(gitdir: string): Promise<void> {
     const exists = await stat(join(gitdir, 'config')).then(
       () => true,
       () => false,
     );
     if (exists) return;
+    if (gitdir === this.gitdir) await this.removeLeftovers();
     await mkdir(gitdir, { recursive: true });
     await git.init({ fs, gitdir, bare: true });
     // Only the display URL is written down: credentials never reach the disk.
@@ -214,6 +224,7 @@ async function countPacks(gitdir: string): Promise<number> {
 /** Errors that come from a damaged cache rather than from the server. */
 function isCorruptCache(error: unknown, remoteRef: string): boolean {
   const { code, data } = (error ?? {}) as { code?: unknown; data?: { what?: unknown } };
-  if (code === 'InternalError' || code === 'ObjectTypeError') return true;
+  // NoRefspecError: the process died between `git init` and writing the remote's config.
+  if (code === 'InternalError' || code === 'ObjectTypeError' || code === 'NoRefspecError') return true;
   return code === 'NotFoundError' && data?.what !== remoteRef;
 }
