@@ -50,15 +50,20 @@ export async function syncOnce(
   const repository = source.displayUrl;
   const done = (o: Omit<SyncOutcome, 'durationMs'>): SyncOutcome => ({ ...o, durationMs: Date.now() - startedAt.getTime() });
 
+  // A Git failure at any step is recorded, never thrown: the live commit stays as it is.
+  const gitFailure = async (err: unknown, commitSha: string | null): Promise<SyncOutcome> => {
+    if (!(err instanceof GitSyncError)) throw err;
+    const errors = [{ path: '', line: 0, column: 0, message: err.message }];
+    await recordAttempt(db, { repository, branch, reason, startedAt, commitSha, result: 'ERROR', errors });
+    return done({ result: 'ERROR', changes: emptyChanges(), errors, errorKind: err.kind });
+  };
+
   // 1-2. fetch and resolve the head commit.
   let commit: GitCommitInfo;
   try {
     commit = await source.fetchHead();
   } catch (err) {
-    const kind = err instanceof GitSyncError ? err.kind : 'transient';
-    const errors = [{ path: '', line: 0, column: 0, message: (err as Error).message }];
-    await recordAttempt(db, { repository, branch, reason, startedAt, commitSha: null, result: 'ERROR', errors });
-    return done({ result: 'ERROR', changes: emptyChanges(), errors, errorKind: kind });
+    return gitFailure(err, null);
   }
   const status = await loadSyncStatus(db);
   if (status?.appliedCommit?.sha === commit.sha && status.state === 'SYNCED') {
@@ -66,8 +71,13 @@ export async function syncOnce(
     return done({ result: 'UNCHANGED', commit, changes: emptyChanges(), errors: [] });
   }
 
-  // 3. read the tree.
-  const files = await source.listFiles(commit.sha, [config.flowsPath, config.filesPath].filter(Boolean));
+  // 3. read the tree ('' as the flows path means the whole repository).
+  let files;
+  try {
+    files = await source.listFiles(commit.sha, [config.flowsPath, config.filesPath]);
+  } catch (err) {
+    return gitFailure(err, commit.sha);
+  }
   const flowPrefix = config.flowsPath ? `${config.flowsPath}/` : '';
   const filesPrefix = `${config.filesPath}/`;
   const errors: SyncProblem[] = [];
@@ -87,7 +97,12 @@ export async function syncOnce(
       }
       commitFiles.push({ namespace, path: rest.slice(slash), blobSha: file.blobSha, content: () => source.readBlob(file.blobSha) });
     } else if (file.path.startsWith(flowPrefix) && /\.ya?ml$/i.test(file.path)) {
-      const blob = await source.readBlob(file.blobSha);
+      let blob: Buffer;
+      try {
+        blob = await source.readBlob(file.blobSha);
+      } catch (err) {
+        return gitFailure(err, commit.sha);
+      }
       const text = blob.toString('utf8');
       const result = cache.get(file.blobSha, () => text);
       for (const p of result.problems) {
