@@ -65,7 +65,7 @@ export class FlowStore {
       definition: row.definition as FlowDef,
       deleted: revision === live.revision ? live.deleted : row.deleted,
       commit: (row.commit ?? null) as CommitInfo | null,
-      gitPath: row.gitPath ?? live.gitPath,
+      gitPath: revision === live.revision ? live.gitPath : row.gitPath,
       updated: toIsoTimestamp(row.createdAt),
     };
   }
