@@ -1,5 +1,9 @@
 /** `npm run bench`: every benchmark, each printing `BENCH name=… met=yes|no` lines. */
-const suites = [() => import('./template.bench.ts'), () => import('./engine.bench.ts')];
+const suites = [
+  () => import('./template.bench.ts'),
+  () => import('./engine.bench.ts'),
+  () => import('./sync.bench.ts'),
+];
 
 for (const load of suites) {
   const suite = await load();
