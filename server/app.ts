@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { apiTokenAuth } from './auth.ts';
+import { apiAuth, dashboardAuth, sessionCookie, Sessions } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
 import { errorResponse } from './errors.ts';
 import { executionRoutes } from './routes/executions.ts';
@@ -9,21 +9,27 @@ import { namespaceFileRoutes } from './routes/namespace-files.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { uiRoutes } from './ui/index.ts';
 
-/** The HTTP application: open health and Git hook, token-guarded `/api/*`. Tested with `app.request()`. */
+/**
+ * The HTTP application: open health and Git hook, `/api/*` behind a token or a dashboard session,
+ * `/ui/*` behind the admin login (open on loopback without credentials). Tested with `app.request()`.
+ */
 export function createApp(deps: ServerDeps): Hono {
   const app = new Hono();
+  const sessions = new Sessions({ apiToken: deps.apiToken, admin: deps.admin, secret: deps.sessionSecret, loopback: deps.loopback });
   app.onError((err, c) => errorResponse(c, err, (e) => deps.log?.('error', `unhandled: ${(e as Error).stack ?? e}`)));
   app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, details: null }, 404));
 
+  app.use('*', sessionCookie(sessions));
   app.get('/healthz', (c) => c.json({ status: 'UP' }));
   app.route('/', gitHookRoutes(deps));
 
-  app.use('/api/*', apiTokenAuth({ token: deps.apiToken }));
+  app.use('/api/*', apiAuth(sessions));
+  app.use('/ui/*', dashboardAuth(sessions));
   app.route('/', flowRoutes(deps));
   app.route('/', namespaceFileRoutes(deps));
   app.route('/', syncRoutes(deps));
   app.route('/', executionRoutes(deps));
 
-  app.route('/', uiRoutes(deps));
+  app.route('/', uiRoutes(deps, { sessions, hasRoute: (method, path) => app.routes.some((r) => r.method === method && r.path === path) }));
   return app;
 }

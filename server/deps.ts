@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.ts';
 import type { Engine } from '../engine/index.ts';
 import type { FlowStore, SyncConfig, Syncer } from '../sync/index.ts';
+import type { AdminCredentials } from './auth.ts';
 
 /** What the HTTP layer needs; built once by `baton server` (and by tests). */
 export interface ServerDeps {
@@ -13,5 +14,11 @@ export interface ServerDeps {
   /** Display URL of the repository (credentials stripped). */
   repository: string;
   apiToken?: string;
+  /** The dashboard login; without it the dashboard is open on loopback and closed elsewhere. */
+  admin?: AdminCredentials;
+  /** Signs session cookies; a random per-process key when absent (sessions end at restart). */
+  sessionSecret?: string;
+  /** True when the server listens on loopback only (default true, as in `app.request()` tests). */
+  loopback?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => void;
 }

@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../db/index.ts';
 import { createEngine } from '../engine/index.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv, type SyncOutcome } from '../sync/index.ts';
 import { createApp } from './app.ts';
+import type { AdminCredentials } from './auth.ts';
 
 export interface RunningServer {
   url: string;
@@ -18,9 +19,58 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 /** Thrown when the configuration would expose an unauthenticated server. */
 export class UnsafeListenError extends Error {
   constructor(host: string) {
-    super(`refusing to listen on ${host} without credentials: set BATON_API_TOKEN, or listen on 127.0.0.1`);
+    super(
+      `refusing to listen on ${host} without credentials: set BATON_ADMIN_USER and BATON_ADMIN_PASSWORD (dashboard) ` +
+        'and/or BATON_API_TOKEN (API), or listen on 127.0.0.1',
+    );
     this.name = 'UnsafeListenError';
   }
+}
+
+/** A credential half-configured (a user without a password, or the reverse). */
+export class CredentialsConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialsConfigError';
+  }
+}
+
+/** What the listen rule decided: the credentials to use and what to say at start. */
+export interface ListenPlan {
+  host: string;
+  loopback: boolean;
+  apiToken?: string;
+  admin?: AdminCredentials;
+  sessionSecret?: string;
+  warnings: string[];
+}
+
+/**
+ * The listen rule: without any credential (admin user/password or API token) Baton listens on
+ * loopback only and says so; any other address needs at least one. Throws UnsafeListenError.
+ */
+export function planListen(env: NodeJS.ProcessEnv): ListenPlan {
+  const host = env.BATON_HOST || '127.0.0.1';
+  const loopback = LOOPBACK.has(host);
+  const apiToken = env.BATON_API_TOKEN || undefined;
+  const user = env.BATON_ADMIN_USER || undefined;
+  const password = env.BATON_ADMIN_PASSWORD || undefined;
+  if (Boolean(user) !== Boolean(password)) {
+    throw new CredentialsConfigError('set both BATON_ADMIN_USER and BATON_ADMIN_PASSWORD, or neither');
+  }
+  const admin = user && password ? { user, password } : undefined;
+  if (!loopback && !apiToken && !admin) throw new UnsafeListenError(host);
+  const warnings: string[] = [];
+  if (!apiToken && !admin) {
+    warnings.push('no credentials (BATON_ADMIN_USER/BATON_ADMIN_PASSWORD, BATON_API_TOKEN): the API and the dashboard are open, so Baton listens on loopback only');
+  } else if (!admin) {
+    warnings.push(loopback
+      ? 'no BATON_ADMIN_USER/BATON_ADMIN_PASSWORD: the dashboard is open (loopback only)'
+      : `no BATON_ADMIN_USER/BATON_ADMIN_PASSWORD: the dashboard is closed on ${host}`);
+  }
+  const sessionSecret = env.BATON_SESSION_SECRET || undefined;
+  if (admin && !sessionSecret) warnings.push('no BATON_SESSION_SECRET: dashboard sessions end when the server restarts');
+  return { host, loopback, apiToken, admin, sessionSecret, warnings };
 }
 
 /**
@@ -35,10 +85,9 @@ export async function startServer(options: {
 } ): Promise<RunningServer> {
   const env = options.env ?? process.env;
   const logger = pino({ level: options.quiet ? 'warn' : env.BATON_LOG_LEVEL || 'info', base: undefined });
-  const host = env.BATON_HOST || '127.0.0.1';
-  const apiToken = env.BATON_API_TOKEN || undefined;
-  if (!LOOPBACK.has(host) && !apiToken) throw new UnsafeListenError(host);
-  if (!apiToken) logger.warn('no BATON_API_TOKEN: the API is open, so Baton listens on loopback only');
+  const plan = planListen(env);
+  const { host } = plan;
+  for (const warning of plan.warnings) logger.warn(warning);
 
   const config = syncConfigFromEnv(env);
   let database: Database | undefined;
@@ -59,7 +108,10 @@ export async function startServer(options: {
       sync: config,
       branch: syncer.branch,
       repository: syncer.repository,
-      apiToken,
+      apiToken: plan.apiToken,
+      admin: plan.admin,
+      sessionSecret: plan.sessionSecret,
+      loopback: plan.loopback,
       log,
     });
     const port = options.port ?? Number(env.PORT || 8080);
