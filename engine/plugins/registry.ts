@@ -15,6 +15,7 @@ import { sequential } from './flow/sequential.ts';
 import { subflow } from './flow/subflow.ts';
 import { switchTask } from './flow/switch.ts';
 import { workingDirectory } from './flow/working-directory.ts';
+import { duckdbQuery } from './jdbc/duckdb-query.ts';
 import { pythonCommands } from './scripts/python-commands.ts';
 import { pythonScript } from './scripts/python-script.ts';
 import { shellCommands } from './scripts/shell-commands.ts';
@@ -29,6 +30,8 @@ const PLUGINS: readonly TaskPlugin[] = [
   httpDownload, httpRequest,
   // scripts
   shellCommands, shellScript, pythonCommands, pythonScript,
+  // data
+  duckdbQuery,
   // flowable
   sequential, parallel, ifTask, switchTask, forEach, subflow, workingDirectory,
 ];

@@ -139,20 +139,28 @@ describe('script and file tasks end to end', () => {
     expect(String((runOf(execution, 'request').outputs as { body: unknown }).body)).toContain('"hello":"http-download"');
   });
 
-  it("the seed's getting-started flow: extract and the Python transform run unchanged", async () => {
-    // The seed's flow as shipped in flows/; only the URL is pointed at a local server (no internet
-    // here) and the DuckDB query is left out until the data plugins land.
+  it("the seed's getting-started flow runs unchanged: extract, Python transform, DuckDB query", async () => {
+    // The seed's flow as shipped in flows/; only the URL is pointed at a local server (no internet here).
     const source = await readFile(join(import.meta.dirname, '..', '..', 'flows', '01_getting_started_data_pipeline.yaml'), 'utf8');
     const { validateFlowSource } = await import('../../engine/flow/index.ts');
     const { flow, problems } = validateFlowSource(source.replace('https://dummyjson.com/products', `${base}/products`));
-    const errors = problems.filter((p) => p.severity === 'error');
-    expect(errors.every((p) => /jdbc\.duckdb\.Query/.test(p.message))).toBe(true);
-    const parsed = flow ?? (await import('yaml')).parse(source.replace('https://dummyjson.com/products', `${base}/products`));
-    parsed.tasks = parsed.tasks.filter((t: { id: string }) => t.id !== 'query');
-    const execution = await engine.execute({ flow: parsed });
+    expect(problems).toEqual([]);
+    const execution = await engine.execute({ flow: flow! });
     expect(execution.state.current).toBe('SUCCESS');
     const uri = (runOf(execution, 'transform').outputs as { outputFiles: Record<string, string> }).outputFiles['products.json'];
     const products = JSON.parse((await engine.resources.storage.readBuffer(uri)).toString());
     expect(products).toEqual([{ brand: 'Apple', price: 1 }, { brand: 'N/A', price: 2 }]);
+    expect(runOf(execution, 'query').state.current).toBe('SUCCESS');
+  });
+
+  it('DuckDB: inputFiles under workingDir, several statements, FETCH, FETCH_ONE, STORE, errors', async () => {
+    const { execution, logs } = await runFixture(engine, 'duckdb');
+    expect(runOf(execution, 'query').outputs).toMatchObject({ rows: [{ brand: 'a', doubled: 2 }, { brand: 'b', doubled: 6 }], size: 2 });
+    expect(runOf(execution, 'one').outputs).toMatchObject({ row: { answer: 42 }, size: 1 });
+    const stored = runOf(execution, 'stored').outputs as { uri: string; size: number };
+    expect(stored.size).toBe(3);
+    expect((await engine.resources.storage.readBuffer(stored.uri)).toString().trim().split('\n')).toEqual(['{"i":0}', '{"i":1}', '{"i":2}']);
+    expect(runOf(execution, 'bad').state.current).toBe('WARNING');
+    expect(logs.some((l) => l.taskId === 'bad' && /no_such_table/.test(l.message))).toBe(true);
   });
 });

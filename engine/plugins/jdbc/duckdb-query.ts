@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { normalizeInputFiles, uploadOutputFiles, writeInputFiles } from '../../scripts/index.ts';
+import { TaskFailure, type TaskPlugin } from '../types.ts';
+import { FETCH_TYPES, fetchTypeOf, storeRows, toPlainRow, type FetchType } from './fetch.ts';
+
+interface DuckDbProps {
+  url?: string;
+  sql: string;
+  inputFiles?: Record<string, unknown> | string;
+  outputFiles?: string[];
+  databaseUri?: string;
+  outputDbFile?: boolean | string;
+  fetchType?: FetchType;
+  fetch?: boolean;
+  fetchOne?: boolean;
+  store?: boolean;
+  parameters?: Record<string, unknown>;
+}
+
+/**
+ * io.kestra.plugin.jdbc.duckdb.Query: runs SQL in an embedded DuckDB whose working directory holds
+ * `inputFiles` (so `read_json_auto('{{ workingDir }}/products.json')` works), then collects
+ * `outputFiles` and the result by `fetchType`.
+ */
+export const duckdbQuery: TaskPlugin<DuckDbProps> = {
+  type: 'io.kestra.plugin.jdbc.duckdb.Query',
+  kind: 'runnable',
+  title: 'Query DuckDB',
+  properties: {
+    url: { type: 'string' },
+    sql: { type: 'string' },
+    inputFiles: { anyOf: [{ type: 'object' }, { type: 'string' }] },
+    outputFiles: { type: 'array', items: { type: 'string' } },
+    databaseUri: { type: 'string' },
+    outputDbFile: { type: ['boolean', 'string'] },
+    fetchType: { enum: [...FETCH_TYPES] },
+    fetch: { type: 'boolean' },
+    fetchOne: { type: 'boolean' },
+    store: { type: 'boolean' },
+    fetchSize: { type: ['integer', 'string'] },
+    parameters: { type: 'object' },
+    timeZoneId: { type: 'string' },
+    username: { type: 'string' },
+    password: { type: 'string' },
+    afterSQL: { type: 'string' },
+  },
+  required: ['sql'],
+  // `sql` and `inputFiles` may use {{ workingDir }}, known only once the directory exists.
+  unrendered: ['sql', 'inputFiles'],
+  async run(ctx) {
+    const dir = await ctx.workingDirectory();
+    const extra = { workingDir: dir };
+    if (ctx.props.inputFiles) {
+      const rendered = await ctx.render(ctx.props.inputFiles, extra);
+      await writeInputFiles(ctx, dir, normalizeInputFiles(rendered));
+    }
+    let path = ':memory:';
+    const url = ctx.props.url ?? 'jdbc:duckdb:';
+    if (!url.startsWith('jdbc:duckdb:')) throw new TaskFailure(`url must start with 'jdbc:duckdb:', got '${url}'`);
+    const file = url.slice('jdbc:duckdb:'.length);
+    if (ctx.props.databaseUri) {
+      path = join(dir, 'database.duckdb');
+      await ctx.storage.download(ctx.props.databaseUri, path);
+    } else if (file && file !== ':memory:') {
+      path = file;
+    } else if (flag(ctx.props.outputDbFile)) {
+      path = join(dir, 'database.duckdb');
+    }
+    const sql = await ctx.renderString(ctx.props.sql, extra);
+    const fetchType = fetchTypeOf(ctx.props);
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    const outputs: Record<string, unknown> = {};
+    try {
+      // DuckDB resolves relative file names against the process cwd: point it at the task's directory.
+      await connection.run(`SET file_search_path = '${dir.replace(/'/g, "''")}'`);
+      const statements = await connection.extractStatements(sql);
+      let rows: Record<string, unknown>[] = [];
+      for (let i = 0; i < statements.count; i++) {
+        const prepared = await statements.prepare(i);
+        if (i === statements.count - 1 && ctx.props.parameters) prepared.bind(ctx.props.parameters as never);
+        const reader = await prepared.runAndReadAll();
+        if (i === statements.count - 1) rows = reader.getRowObjectsJS().map(toPlainRow);
+      }
+      if (fetchType === 'FETCH_ONE') outputs.row = rows[0] ?? null;
+      if (fetchType === 'FETCH') outputs.rows = rows;
+      if (fetchType === 'STORE') outputs.uri = await storeRows(ctx, rows);
+      if (fetchType !== 'NONE') outputs.size = rows.length;
+      ctx.logger.debug(`DuckDB ran ${statements.count} statement(s), last returned ${rows.length} row(s)`);
+    } catch (err) {
+      if (err instanceof TaskFailure) throw err;
+      throw new TaskFailure(`DuckDB: ${(err as Error).message}`, { cause: err });
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    if (ctx.props.outputFiles?.length) outputs.outputFiles = await uploadOutputFiles(ctx, dir, ctx.props.outputFiles);
+    if (flag(ctx.props.outputDbFile) && path !== ':memory:') outputs.databaseUri = await ctx.storage.putFile('database.duckdb', { file: path });
+    return { outputs };
+  },
+};
+
+function flag(value: boolean | string | undefined): boolean {
+  return value === true || value === 'true';
+}

@@ -1,0 +1,39 @@
+import type { TaskContext } from '../types.ts';
+
+/** What a JDBC query returns (Kestra's `fetchType`). */
+export const FETCH_TYPES = ['NONE', 'FETCH', 'FETCH_ONE', 'STORE'] as const;
+export type FetchType = (typeof FETCH_TYPES)[number];
+
+/** `fetchType`, or the deprecated booleans `fetch`, `fetchOne`, `store`. */
+export function fetchTypeOf(props: { fetchType?: FetchType; fetch?: boolean; fetchOne?: boolean; store?: boolean }): FetchType {
+  if (props.fetchType) return props.fetchType;
+  if (props.store) return 'STORE';
+  if (props.fetchOne) return 'FETCH_ONE';
+  if (props.fetch) return 'FETCH';
+  return 'NONE';
+}
+
+/** Database values as JSON-friendly values: bigint → number (or string past 2^53), dates → ISO. */
+export function toPlainRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = toPlain(v);
+  return out;
+}
+
+function toPlain(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (v && typeof v === 'object' && v.constructor === Object) return toPlainRow(v as Record<string, unknown>);
+  if (v && typeof v === 'object' && 'toString' in v && v.constructor !== Object) return String(v);
+  return v;
+}
+
+/**
+ * STORE: rows written to internal storage, one value per line. JSON text is valid Ion text, so the
+ * `.ion` file reads with Kestra's ion tooling and with any JSON-lines reader.
+ */
+export async function storeRows(ctx: TaskContext<unknown>, rows: Record<string, unknown>[]): Promise<string> {
+  const body = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+  return ctx.storage.putFile('result.ion', body);
+}
