@@ -70,7 +70,8 @@ export const executions = pgTable('executions', {
   createdAt: ts('created_at').notNull().defaultNow(),
 }, (t) => [
   index('executions_flow_idx').on(t.namespace, t.flowId, t.startDate),
-  index('executions_state_idx').on(t.state),
+  // Search by state, newest first (and the per-state counts of /metrics, from its leading column).
+  index('executions_state_start_idx').on(t.state, t.startDate),
   index('executions_start_idx').on(t.startDate),
 ]);
 

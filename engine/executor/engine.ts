@@ -1,13 +1,16 @@
 import type { FlowDef } from '../flow/types.ts';
 import { resolveInputs } from '../inputs/index.ts';
 import type { SubflowRequest, SubflowResult } from '../plugins/types.ts';
-import { newState, isTerminal } from '../state.ts';
-import { childUri, inputPrefix } from '../storage/index.ts';
+import { isCreated, isTerminal, newState, transition } from '../state.ts';
+import { childUri, executionPrefix, inputPrefix } from '../storage/index.ts';
 import { renderTyped } from '../template/index.ts';
 import { newId } from '../ids.ts';
-import { ExecutionRun } from './execution-run.ts';
-import type { LogListener } from './log-writer.ts';
+import { ExecutionNotFoundError, ExecutionStateError, FlowRevisionNotFoundError } from './errors.ts';
+import { ExecutionRun, type RunHooks } from './execution-run.ts';
+import type { LogListener, StoredLogListener } from './log-writer.ts';
+import { TaskRunDurations } from './metrics.ts';
 import { labelsToList, type Execution, type TaskRun } from './model.ts';
+import { planReplay, planRestart } from './rerun-plan.ts';
 import type { EngineResources } from './resources.ts';
 import { readablePrefixes, templateServices } from './task-context.ts';
 
@@ -22,26 +25,66 @@ export interface ExecuteRequest {
   trigger?: Record<string, unknown>;
 }
 
+/**
+ * Called with a snapshot of the execution after each state change of it or of one of its task runs.
+ * The snapshot is the listener's to keep; it is taken only when someone listens.
+ */
+export type ExecutionListener = (execution: Execution) => void;
+
 interface ParentLink {
   run: ExecutionRun;
   taskRun: TaskRun;
   readable: readonly string[];
 }
 
+interface Tracked {
+  run: ExecutionRun;
+  /** Resolves when `run()` has returned: terminal, `afterExecution` done, logs stored. */
+  settled: Promise<void>;
+  settle: () => void;
+}
+
+/** How far `readablePrefixesOf` follows replays of replays; beyond is a loop or a misuse. */
+const MAX_LINEAGE = 32;
+
 /**
- * The engine facade: creates executions, runs them, kills them. One instance per process;
- * the systems it drives (executor walk, logs, storage, KV) share its resources.
+ * The engine facade: creates executions, runs them, restarts, replays and kills them. One instance
+ * per process; the systems it drives (executor walk, logs, storage, KV) share its resources.
  */
 export class Engine {
-  private readonly running = new Map<string, ExecutionRun>();
+  private readonly runs = new Map<string, Tracked>();
   private readonly children = new Map<string, Set<string>>();
   private readonly background = new Set<Promise<unknown>>();
+  private readonly executionListeners = new Set<ExecutionListener>();
+  /** Executions a restart is preparing; a second restart of one of them is refused. */
+  private readonly restarting = new Set<string>();
+  /** Durations of the task runs this process ran (the `/metrics` histogram). */
+  readonly taskRunDurations = new TaskRunDurations();
+  private readonly hooks: RunHooks = {
+    startSubflow: (parent, taskRun, request) => this.startSubflow(parent, taskRun, request),
+    changed: (execution) => this.notify(execution),
+    taskRunEnded: (run) => this.observeTaskRun(run),
+  };
 
   constructor(readonly resources: EngineResources) {}
 
   /** Live log lines of every execution of this engine (the CLI and SSE filter by executionId). */
   onLog(listener: LogListener): () => void {
     return this.resources.logs.subscribe(listener);
+  }
+
+  /**
+   * Log lines once stored, in batches, with their row ids: what a follower that must resume exactly
+   * after a line (SSE `Last-Event-ID`) listens to. `onLog` lines have no id yet.
+   */
+  onLogsStored(listener: StoredLogListener): () => void {
+    return this.resources.logs.subscribeStored(listener);
+  }
+
+  /** Every change of every execution of this engine (SSE follow, the dashboard), without polling. */
+  onExecution(listener: ExecutionListener): () => void {
+    this.executionListeners.add(listener);
+    return () => this.executionListeners.delete(listener);
   }
 
   /**
@@ -78,24 +121,23 @@ export class Engine {
       storeFile: (inputId, fileName, data) =>
         this.resources.storage.put(childUri(inputPrefix(flow.namespace, flow.id, id, inputId), fileName), data),
     });
-    // SECRET inputs never show in logs or outputs.
-    for (const def of flow.inputs ?? []) {
-      const value = execution.inputs[def.id];
-      if (def.type === 'SECRET' && typeof value === 'string') this.resources.masker.add(value);
-    }
+    this.maskSecretInputs(flow, execution);
     await this.resources.repository.saveExecution(execution);
-    const run = new ExecutionRun(this.resources, flow, execution, (p, t, r) => this.startSubflow(p, t, r), readable);
-    this.running.set(id, run);
+    const run = this.track(flow, execution, readable);
+    this.notify(execution);
     return run;
   }
 
-  /** Runs a created execution to its end. */
+  /** Runs a created (or restarted, or replayed) execution to its end. */
   async run(run: ExecutionRun): Promise<Execution> {
+    const id = run.execution.id;
     try {
       return await run.run();
     } finally {
-      this.running.delete(run.execution.id);
-      this.children.delete(run.execution.id);
+      const tracked = this.runs.get(id);
+      this.runs.delete(id);
+      this.children.delete(id);
+      tracked?.settle();
     }
   }
 
@@ -104,18 +146,218 @@ export class Engine {
     return this.run(await this.create(request));
   }
 
+  /**
+   * Prepares a terminated execution to run again under the same id (Kestra's restart): attempt
+   * number + 1, state RESTARTED; FAILED and KILLED task runs and their parents will run again, the
+   * successful ones are kept, error branches removed (see `planRestart`). Run it with `run()`.
+   * Throws ExecutionNotFoundError, ExecutionStateError (not terminated, or already restarting) or
+   * FlowRevisionNotFoundError (the revision it ran with is gone).
+   */
+  async restart(executionId: string): Promise<ExecutionRun> {
+    const live = this.runs.get(executionId)?.run;
+    if (live) {
+      const reason = isTerminal(live.execution.state.current) ? 'it is still finishing here (afterExecution tasks, logs); try again in a moment' : undefined;
+      throw new ExecutionStateError(executionId, live.execution.state.current, 'restart', reason);
+    }
+    if (this.restarting.has(executionId)) {
+      throw new ExecutionStateError(executionId, 'RESTARTED', 'restart', 'a restart of it is already being prepared');
+    }
+    this.restarting.add(executionId);
+    try {
+      const execution = await this.resources.repository.findExecution(executionId);
+      if (!execution) throw new ExecutionNotFoundError(executionId);
+      if (!isTerminal(execution.state.current)) throw new ExecutionStateError(executionId, execution.state.current, 'restart');
+      const flow = await this.flowOf(execution);
+      const plan = planRestart(flow, execution.taskRunList);
+      execution.taskRunList = plan.taskRuns;
+      execution.outputs = null;
+      execution.attemptNumber += 1;
+      execution.state = transition(execution.state, 'RESTARTED', `execution ${executionId}`);
+      await this.resources.repository.replaceExecution(execution, plan.removedIds);
+      this.maskSecretInputs(flow, execution);
+      const run = this.track(flow, execution, await this.readablePrefixesOf(execution));
+      this.notify(execution);
+      return run;
+    } finally {
+      this.restarting.delete(executionId);
+    }
+  }
+
+  /**
+   * A new execution of the same flow revision, inputs and labels, with `originalId` pointing back
+   * (Kestra's replay). With `taskRunId`, the task runs before it are copied and it runs again from
+   * there (see `planReplay`); without, everything runs again. Run it with `run()`.
+   * Throws ExecutionNotFoundError, ExecutionStateError (not terminated), TaskRunNotFoundError or
+   * FlowRevisionNotFoundError.
+   */
+  async replay(executionId: string, options: { taskRunId?: string } = {}): Promise<ExecutionRun> {
+    const original = this.runningExecution(executionId) ?? (await this.resources.repository.findExecution(executionId));
+    if (!original) throw new ExecutionNotFoundError(executionId);
+    // Copying task runs that are still changing would copy a moment, not a result.
+    if (!isTerminal(original.state.current)) throw new ExecutionStateError(executionId, original.state.current, 'replay');
+    const flow = await this.flowOf(original);
+    const id = newId();
+    const execution: Execution = {
+      id,
+      namespace: original.namespace,
+      flowId: original.flowId,
+      flowRevision: original.flowRevision,
+      state: newState(options.taskRunId ? 'RESTARTED' : 'CREATED'),
+      inputs: original.inputs,
+      outputs: null,
+      labels: original.labels,
+      variables: original.variables,
+      trigger: original.trigger,
+      taskRunList: options.taskRunId ? planReplay(flow, original, options.taskRunId, id) : [],
+      originalId: original.id,
+      parentExecutionId: null,
+      parentTaskRunId: null,
+      commitSha: original.commitSha,
+      attemptNumber: 1,
+    };
+    await this.resources.repository.replaceExecution(execution);
+    this.maskSecretInputs(flow, execution);
+    const run = this.track(flow, execution, await this.readablePrefixesOf(execution));
+    this.notify(execution);
+    return run;
+  }
+
   /** Kills a running execution and the subflow executions it started. Resolves false when not running here. */
   async kill(executionId: string): Promise<boolean> {
-    const run = this.running.get(executionId);
+    const run = this.runs.get(executionId)?.run;
     if (!run) return false;
     await run.kill();
     for (const child of this.children.get(executionId) ?? []) await this.kill(child);
     return true;
   }
 
+  /**
+   * Kills an execution that has not terminated: through `kill` when it runs here; otherwise nothing
+   * runs it any more (executions run in the process that created them, so this one was orphaned by a
+   * crash or a stop) and it is marked KILLED with its unfinished task runs. Resolves to its state now.
+   * Throws ExecutionNotFoundError, or ExecutionStateError when it has already terminated.
+   */
+  async requestKill(executionId: string): Promise<Execution> {
+    const running = this.runs.get(executionId)?.run;
+    if (running) {
+      if (isTerminal(running.execution.state.current)) throw new ExecutionStateError(executionId, running.execution.state.current, 'kill');
+      await this.kill(executionId);
+      return running.execution;
+    }
+    if (this.restarting.has(executionId)) {
+      throw new ExecutionStateError(executionId, 'RESTARTED', 'kill', 'a restart of it is being prepared; kill it once it runs');
+    }
+    const execution = await this.resources.repository.findExecution(executionId);
+    if (!execution) throw new ExecutionNotFoundError(executionId);
+    if (isTerminal(execution.state.current)) throw new ExecutionStateError(executionId, execution.state.current, 'kill');
+    for (const run of execution.taskRunList) {
+      if (!isTerminal(run.state.current)) run.state = transition(run.state, 'KILLED', `task run ${run.id}`);
+    }
+    execution.state = transition(execution.state, 'KILLED', `execution ${executionId}`);
+    await this.resources.repository.replaceExecution(execution);
+    this.notify(execution);
+    return execution;
+  }
+
   /** Resolves once every execution started in the background (subflows without `wait`) has ended. */
   async idle(): Promise<void> {
     while (this.background.size) await Promise.allSettled([...this.background]);
+  }
+
+  /**
+   * Resolves when the execution's run in this process has completely ended (terminal, `afterExecution`
+   * done, every log line stored); at once when it does not run here.
+   */
+  settled(executionId: string): Promise<void> {
+    return this.runs.get(executionId)?.settled ?? Promise.resolve();
+  }
+
+  /** True while the execution is being run (or about to be) by this process. */
+  isRunningHere(executionId: string): boolean {
+    return this.runs.has(executionId);
+  }
+
+  /** The in-memory run of an execution, while it runs in this process. */
+  runningExecution(id: string): Execution | undefined {
+    const run = this.runs.get(id)?.run;
+    return run && !isTerminal(run.execution.state.current) ? run.execution : undefined;
+  }
+
+  /** The execution as it is now: from memory while it runs here, else from the database. */
+  async findExecution(id: string): Promise<Execution | undefined> {
+    return this.runningExecution(id) ?? (await this.resources.repository.findExecution(id));
+  }
+
+  /**
+   * kestra:// prefixes an execution may read: its own, its parent's (Subflow inputs), and those of
+   * the executions it replays, whose inputs and copied outputs point into their own storage.
+   */
+  async readablePrefixesOf(execution: Pick<Execution, 'id' | 'namespace' | 'flowId' | 'originalId' | 'parentExecutionId'>): Promise<string[]> {
+    const prefixes = [executionPrefix(execution.namespace, execution.flowId, execution.id)];
+    const addParent = async (parentId: string | null) => {
+      if (!parentId) return;
+      const parent = await this.resources.repository.findLineage(parentId);
+      if (parent) prefixes.push(executionPrefix(parent.namespace, parent.flowId, parentId));
+    };
+    await addParent(execution.parentExecutionId);
+    let originalId = execution.originalId;
+    for (let depth = 0; originalId && depth < MAX_LINEAGE; depth++) {
+      const original = await this.resources.repository.findLineage(originalId);
+      if (!original) break;
+      prefixes.push(executionPrefix(original.namespace, original.flowId, originalId));
+      await addParent(original.parentExecutionId);
+      originalId = original.originalId;
+    }
+    return [...new Set(prefixes)];
+  }
+
+  private track(flow: FlowDef, execution: Execution, readable: readonly string[]): ExecutionRun {
+    const run = new ExecutionRun(this.resources, flow, execution, this.hooks, readable);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.runs.set(execution.id, { run, settled, settle });
+    return run;
+  }
+
+  /** The flow definition of the revision an execution ran with. */
+  private async flowOf(execution: Execution): Promise<FlowDef> {
+    const resolved = await this.resources.flows.find(execution.namespace, execution.flowId, execution.flowRevision);
+    if (!resolved) throw new FlowRevisionNotFoundError(execution.id, execution.namespace, execution.flowId, execution.flowRevision);
+    return resolved.flow;
+  }
+
+  /** SECRET inputs never show in logs or outputs. */
+  private maskSecretInputs(flow: FlowDef, execution: Execution): void {
+    for (const def of flow.inputs ?? []) {
+      const value = execution.inputs[def.id];
+      if (def.type === 'SECRET' && typeof value === 'string') this.resources.masker.add(value);
+    }
+  }
+
+  private notify(execution: Execution): void {
+    if (this.executionListeners.size === 0) return;
+    const snapshot = snapshotExecution(execution);
+    for (const listener of this.executionListeners) {
+      try {
+        listener(snapshot);
+      } catch {
+        // A listener's failure is its own; the execution goes on.
+      }
+    }
+  }
+
+  private observeTaskRun(run: TaskRun): void {
+    const histories = run.state.histories;
+    // From the last time it was created or restarted: a restarted task run's wait is not its duration.
+    let from = run.state.startDate;
+    for (let i = histories.length - 1; i >= 0; i--) {
+      if (isCreated(histories[i].state)) {
+        from = histories[i].date;
+        break;
+      }
+    }
+    const end = run.state.endDate ?? new Date().toISOString();
+    this.taskRunDurations.observe(run.state.current, (Date.parse(end) - Date.parse(from)) / 1000);
   }
 
   private async startSubflow(parent: ExecutionRun, taskRun: TaskRun, request: SubflowRequest): Promise<SubflowResult> {
@@ -149,10 +391,12 @@ export class Engine {
     const execution = await done;
     return { executionId: execution.id, state: execution.state.current, outputs: execution.outputs ?? {} };
   }
+}
 
-  /** The in-memory run of an execution, while it runs in this process. */
-  runningExecution(id: string): Execution | undefined {
-    const run = this.running.get(id);
-    return run && !isTerminal(run.execution.state.current) ? run.execution : undefined;
-  }
+/** A copy listeners may keep: states are replaced, never mutated (see state.ts); attempts lists grow in place. */
+function snapshotExecution(execution: Execution): Execution {
+  return {
+    ...execution,
+    taskRunList: execution.taskRunList.map((run) => ({ ...run, attempts: run.attempts.map((a) => ({ ...a })) })),
+  };
 }

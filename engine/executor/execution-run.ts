@@ -6,7 +6,7 @@ import { parseTyped } from '../inputs/index.ts';
 import { findPlugin } from '../plugins/registry.ts';
 import type { TaskPlugin, TaskResult, RunTasksOptions } from '../plugins/types.ts';
 import {
-  isFailure, isTerminal, mergeChildStates, newState, transition, type StateType,
+  isCreated, isFailure, isTerminal, mergeChildStates, newState, transition, type StateType,
 } from '../state.ts';
 import { renderTyped, renderValue } from '../template/index.ts';
 import type { Execution, TaskRun } from './model.ts';
@@ -44,27 +44,52 @@ class TaskTimeout extends Error {
   }
 }
 
+/** What an ExecutionRun asks of the engine that drives it. */
+export interface RunHooks {
+  startSubflow: SubflowStarter;
+  /** After every state change of the execution or one of its task runs, once its write is queued. */
+  changed(execution: Execution): void;
+  /** A task run this run ran has reached a terminal state (not called for reused task runs). */
+  taskRunEnded(run: TaskRun): void;
+}
+
 /**
  * One execution of one flow, walked task by task. Every state change is written through to the
  * repository so the API sees progress live and a restart can tell what already ran.
+ *
+ * The walk may start with task runs already in the execution's list (a restart, a replay, and — the
+ * reason this lives in the walker rather than in restart — a server resuming its executions after a
+ * crash). When the walker meets a task whose task run (same task id, parent task run and value) is
+ * already there, it does not create another: a terminated one is reused as it is (its state counts,
+ * its outputs stay visible, nothing runs), an unterminated one (RESTARTED, or RUNNING when a crash
+ * stopped it) runs again under its own id. Everything the walk decides is derived from the flow and
+ * these task runs, so walking the same list twice gives the same result.
  */
 export class ExecutionRun {
   private seq = 0;
   private readonly seqOf = new Map<string, number>();
+  /** Task runs found in the list at the start, by `priorKey`, in list order; each is taken once. */
+  private readonly prior = new Map<string, TaskRun[]>();
   private readonly killController = new AbortController();
-  private readonly onSubflow: SubflowStarter;
   private readonly writer: StateWriter;
 
   constructor(
     private readonly resources: EngineResources,
     readonly flow: FlowDef,
     readonly execution: Execution,
-    onSubflow: SubflowStarter,
+    private readonly hooks: RunHooks,
     /** kestra:// prefixes the execution may read: its own and its parent executions'. */
     private readonly readable: readonly string[],
   ) {
-    this.onSubflow = onSubflow;
     this.writer = new StateWriter(resources.repository, execution, (run) => this.seqOf.get(run.id) ?? 0);
+    execution.taskRunList.forEach((run, index) => {
+      this.seqOf.set(run.id, index);
+      const key = priorKey(run.taskId, run.parentTaskRunId, run.value);
+      const same = this.prior.get(key);
+      if (same) same.push(run);
+      else this.prior.set(key, [run]);
+    });
+    this.seq = execution.taskRunList.length;
   }
 
   get killed(): boolean {
@@ -75,7 +100,7 @@ export class ExecutionRun {
   async kill(): Promise<void> {
     if (this.killed || isTerminal(this.execution.state.current)) return;
     this.execution.state = transition(this.execution.state, 'KILLING', `execution ${this.execution.id}`);
-    this.writer.markExecution();
+    this.markExecution();
     await this.writer.flush();
     this.killController.abort(new Error('killed'));
   }
@@ -84,8 +109,11 @@ export class ExecutionRun {
   async run(): Promise<Execution> {
     const e = this.execution;
     const log = this.resources.logs.logger({ executionId: e.id, taskRunId: null, taskId: null, attemptNumber: null });
-    e.state = transition(e.state, 'RUNNING', `execution ${e.id}`);
-    this.writer.markExecution();
+    // Killed before it started (a subflow whose parent was being killed): it goes straight to KILLED.
+    if (!this.killed) {
+      e.state = transition(e.state, 'RUNNING', `execution ${e.id}`);
+      this.markExecution();
+    }
 
     let state = await this.runList(this.flow.tasks, ROOT_SCOPE);
     if (isFailure(state) && !this.killed && this.flow.errors?.length) {
@@ -106,7 +134,7 @@ export class ExecutionRun {
     }
     const from = e.state.current;
     e.state = transition(e.state, from === 'KILLING' ? 'KILLED' : (state as StateType), `execution ${e.id}`);
-    this.writer.markExecution();
+    this.markExecution();
     await this.writer.flush();
     if (this.flow.afterExecution?.length) {
       // Runs after the end; its failures are logged but never change the final state (Kestra 0.21).
@@ -138,7 +166,10 @@ export class ExecutionRun {
     const task = applyPluginDefaults(rawTask, this.flow.pluginDefaults);
     // Disabled tasks are removed from the flow, as Kestra does: no task run at all.
     if (task.disabled === true) return null;
-    const run = this.newTaskRun(task, scope);
+    const earlier = this.takePrior(task.id, scope);
+    // Ended in an earlier walk: its state stands and its outputs stay in the list; nothing runs.
+    if (earlier && isTerminal(earlier.state.current)) return earlier.state.current;
+    const run = earlier ?? this.newTaskRun(task, scope);
     this.save(run);
     const plugin = findPlugin(task.type);
     const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: null });
@@ -175,7 +206,10 @@ export class ExecutionRun {
   /** Runnable tasks: attempts with timeout, and retries by the task's `retry` policy. */
   private async runAttempts(plugin: TaskPlugin, task: TaskDef, run: TaskRun, scope: Scope): Promise<StateType> {
     const firstStart = Date.now();
-    for (let attemptNumber = 1; ; attemptNumber++) {
+    // A task run that runs again keeps its earlier attempts; the retry policy counts this walk's tries only.
+    const earlierAttempts = run.attempts.length;
+    for (let tries = 1; ; tries++) {
+      const attemptNumber = earlierAttempts + tries;
       const attempt = { state: newState('RUNNING') };
       run.attempts.push(attempt);
       const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber });
@@ -206,7 +240,7 @@ export class ExecutionRun {
           runTasks: async () => {
             throw new Error(`runnable task ${task.id} cannot run child tasks`);
           },
-          runSubflow: (request) => this.onSubflow(this, run, request),
+          runSubflow: (request) => this.hooks.startSubflow(this, run, request),
           outputs: () => this.outputs(),
         });
         cleanup = built.cleanup;
@@ -242,10 +276,10 @@ export class ExecutionRun {
       attempt.state = transition(attempt.state, state, `attempt ${attemptNumber} of ${run.id}`);
       if (outputs) run.outputs = this.resources.masker.maskDeep(outputs);
       if (state !== 'FAILED' || this.killed) {
-        if (state === 'SUCCESS' && attemptNumber > 1 && task.retry?.warningOnRetry) state = 'WARNING';
+        if (state === 'SUCCESS' && tries > 1 && task.retry?.warningOnRetry) state = 'WARNING';
         return state;
       }
-      const delay = nextRetryDelay(task.retry, attemptNumber, Date.now() - firstStart);
+      const delay = nextRetryDelay(task.retry, tries, Date.now() - firstStart);
       if (delay === null) return state;
       logger.warn(`Attempt ${attemptNumber} failed; retrying in ${delay} ms`);
       run.state = transition(run.state, 'RETRYING', `task run ${run.id}`);
@@ -283,7 +317,7 @@ export class ExecutionRun {
           childStates.push(state);
           return state;
         },
-        runSubflow: (request) => this.onSubflow(this, run, request),
+        runSubflow: (request) => this.hooks.startSubflow(this, run, request),
         outputs: () => this.outputs(),
       });
       cleanup = built.cleanup;
@@ -332,16 +366,33 @@ export class ExecutionRun {
   }
 
   private async finish(run: TaskRun, state: StateType): Promise<StateType> {
-    if (run.state.current === 'CREATED' && state !== 'SKIPPED' && state !== 'KILLED') {
+    if (isCreated(run.state.current) && state !== 'SKIPPED' && state !== 'KILLED') {
       run.state = transition(run.state, 'RUNNING', `task run ${run.id}`);
     }
     run.state = transition(run.state, state, `task run ${run.id}`);
     this.save(run);
+    this.hooks.taskRunEnded(run);
     return state;
+  }
+
+  /** The task run of an earlier walk for this task at this place, if any (each is taken once). */
+  private takePrior(taskId: string, scope: Scope): TaskRun | undefined {
+    if (this.prior.size === 0) return undefined;
+    const key = priorKey(taskId, scope.parent?.id ?? null, scope.value);
+    const same = this.prior.get(key);
+    const run = same?.shift();
+    if (same && same.length === 0) this.prior.delete(key);
+    return run;
   }
 
   private save(run: TaskRun): void {
     this.writer.markTaskRun(run);
+    this.hooks.changed(this.execution);
+  }
+
+  private markExecution(): void {
+    this.writer.markExecution();
+    this.hooks.changed(this.execution);
   }
 
   private outputs(): Record<string, unknown> {
@@ -436,6 +487,11 @@ export type SubflowStarter = (
   taskRun: TaskRun,
   request: import('../plugins/types.ts').SubflowRequest,
 ) => Promise<import('../plugins/types.ts').SubflowResult>;
+
+/** Where a task run sits: a task, under a parent task run, for an iteration value. */
+function priorKey(taskId: string, parentTaskRunId: string | null, value: string | null): string {
+  return JSON.stringify([taskId, parentTaskRunId, value]);
+}
 
 function kestraEnvs(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, like, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/index.ts';
 import { executions, logs, taskRuns } from '../../db/schema.ts';
 import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
@@ -7,28 +7,40 @@ import type { Execution, TaskRun } from './model.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
 type TaskRunRow = typeof taskRuns.$inferSelect;
+type LogRow = typeof logs.$inferSelect;
+
+/** A log line as stored: `id` orders the lines of an execution and lets a follower resume after one. */
+export type StoredLogEntry = LogEntry & { id: number };
+
+/** Filters of `search`, as Kestra's `/executions/search` takes them. */
+export interface ExecutionSearch {
+  /** This namespace and the ones below it (`company` matches `company.team`). */
+  namespace?: string;
+  flowId?: string;
+  /** Any of these states. */
+  state?: readonly StateType[];
+  /** Started at or after this ISO-8601 instant. */
+  startDate?: string;
+  /** Ended at or before this ISO-8601 instant (running executions have no end: they never match). */
+  endDate?: string;
+  /** Every one of these labels. */
+  labels?: Record<string, string>;
+  /** From 1. */
+  page?: number;
+  size?: number;
+  /**
+   * Load each result's task runs (one more query for the page). Kestra's search returns them, so
+   * the API asks for them; listings that only show states and dates should not pay for them.
+   */
+  withTaskRuns?: boolean;
+}
 
 /** Executions, task runs and logs in the database: the executor's only persistence. */
 export class ExecutionRepository {
   constructor(private readonly db: Db) {}
 
   async saveExecution(execution: Execution): Promise<void> {
-    const row = executionRow(execution);
-    await this.db
-      .insert(executions)
-      .values(row)
-      .onConflictDoUpdate({
-        target: executions.id,
-        set: {
-          state: row.state,
-          stateDetail: row.stateDetail,
-          endDate: row.endDate,
-          inputs: row.inputs,
-          outputs: row.outputs,
-          labels: row.labels,
-          attemptNumber: row.attemptNumber,
-        },
-      });
+    await upsertExecution(this.db, execution);
   }
 
   async saveTaskRun(taskRun: TaskRun, seq: number): Promise<void> {
@@ -37,35 +49,42 @@ export class ExecutionRepository {
 
   /** Upserts many task runs in one statement (the executor's write-behind batches). */
   async saveTaskRuns(batch: readonly { taskRun: TaskRun; seq: number }[]): Promise<void> {
-    if (batch.length === 0) return;
-    await this.db
-      .insert(taskRuns)
-      .values(batch.map(({ taskRun, seq }) => taskRunRow(taskRun, seq)))
-      .onConflictDoUpdate({
-        target: taskRuns.id,
-        set: {
-          state: sql`excluded.state`,
-          stateDetail: sql`excluded.state_detail`,
-          attempts: sql`excluded.attempts`,
-          outputs: sql`excluded.outputs`,
-          endDate: sql`excluded.end_date`,
-        },
-      });
+    await upsertTaskRuns(this.db, batch);
   }
 
-  async appendLogs(entries: readonly LogEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.db.insert(logs).values(
-      entries.map((e) => ({
-        executionId: e.executionId,
-        taskRunId: e.taskRunId,
-        taskId: e.taskId,
-        attemptNumber: e.attemptNumber,
-        timestamp: e.timestamp,
-        level: e.level,
-        message: e.message,
-      })),
-    );
+  /**
+   * Stores a whole execution in one transaction: its row, its task runs numbered in list order, and
+   * the removal of task runs it no longer has (a restart drops error branches). Used when an
+   * execution is (re)built outside a walk: restart, replay, killing an orphan.
+   */
+  async replaceExecution(execution: Execution, removedTaskRunIds: readonly string[] = []): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (removedTaskRunIds.length) {
+        await tx.delete(taskRuns).where(and(eq(taskRuns.executionId, execution.id), inArray(taskRuns.id, [...removedTaskRunIds])));
+      }
+      await upsertExecution(tx, { ...execution, taskRunList: [] });
+      await upsertTaskRuns(tx, execution.taskRunList.map((taskRun, seq) => ({ taskRun, seq })));
+    });
+  }
+
+  /** Appends log lines in one statement; resolves to them with their ids, in id order. */
+  async appendLogs(entries: readonly LogEntry[]): Promise<StoredLogEntry[]> {
+    if (entries.length === 0) return [];
+    const rows = await this.db
+      .insert(logs)
+      .values(
+        entries.map((e) => ({
+          executionId: e.executionId,
+          taskRunId: e.taskRunId,
+          taskId: e.taskId,
+          attemptNumber: e.attemptNumber,
+          timestamp: e.timestamp,
+          level: e.level,
+          message: e.message,
+        })),
+      )
+      .returning();
+    return rows.map(fromLogRow).sort((a, b) => a.id - b.id);
   }
 
   async findExecution(id: string): Promise<Execution | undefined> {
@@ -79,28 +98,124 @@ export class ExecutionRepository {
     return fromRows(row, runs);
   }
 
+  /** The current state of an execution, without loading it. */
+  async findState(id: string): Promise<StateType | undefined> {
+    const [row] = await this.db.select({ state: executions.state }).from(executions).where(eq(executions.id, id));
+    return row?.state as StateType | undefined;
+  }
+
+  /** Where an execution's files live and which executions it came from, without its task runs. */
+  async findLineage(id: string): Promise<{ namespace: string; flowId: string; originalId: string | null; parentExecutionId: string | null } | undefined> {
+    const [row] = await this.db
+      .select({ namespace: executions.namespace, flowId: executions.flowId, originalId: executions.originalId, parentExecutionId: executions.parentExecutionId })
+      .from(executions)
+      .where(eq(executions.id, id));
+    return row;
+  }
+
+  /**
+   * One page of executions, newest start first, and how many match in all. The common filters
+   * (state, flow, start date) are served by the indexes on `executions`; the page is fetched with
+   * LIMIT/OFFSET and its task runs, when asked for, in one query.
+   */
+  async search(filter: ExecutionSearch = {}): Promise<{ results: Execution[]; total: number }> {
+    const conditions: SQL[] = [];
+    if (filter.namespace) {
+      conditions.push(or(eq(executions.namespace, filter.namespace), like(executions.namespace, `${escapeLike(filter.namespace)}.%`))!);
+    }
+    if (filter.flowId) conditions.push(eq(executions.flowId, filter.flowId));
+    if (filter.state?.length) conditions.push(inArray(executions.state, [...filter.state]));
+    if (filter.startDate) conditions.push(gte(executions.startDate, filter.startDate));
+    if (filter.endDate) conditions.push(lte(executions.endDate, filter.endDate));
+    for (const [key, value] of Object.entries(filter.labels ?? {})) {
+      conditions.push(sql`${executions.labels} @> ${JSON.stringify([{ key, value }])}::jsonb`);
+    }
+    const where = conditions.length ? and(...conditions) : undefined;
+    const size = Math.min(Math.max(filter.size ?? 25, 1), 1000);
+    const page = Math.max(filter.page ?? 1, 1);
+    const [{ total }] = await this.db.select({ total: count() }).from(executions).where(where);
+    const rows = await this.db
+      .select()
+      .from(executions)
+      .where(where)
+      .orderBy(desc(executions.startDate), desc(executions.id))
+      .limit(size)
+      .offset((page - 1) * size);
+    const runsByExecution = new Map<string, TaskRunRow[]>();
+    if (filter.withTaskRuns && rows.length) {
+      const runs = await this.db
+        .select()
+        .from(taskRuns)
+        .where(inArray(taskRuns.executionId, rows.map((r) => r.id)))
+        .orderBy(asc(taskRuns.executionId), asc(taskRuns.seq));
+      for (const run of runs) {
+        const list = runsByExecution.get(run.executionId);
+        if (list) list.push(run);
+        else runsByExecution.set(run.executionId, [run]);
+      }
+    }
+    return { total: Number(total), results: rows.map((row) => fromRows(row, runsByExecution.get(row.id) ?? [])) };
+  }
+
+  /** How many executions are in each state (states without any are absent). */
+  async countByState(): Promise<Partial<Record<StateType, number>>> {
+    const rows = await this.db.select({ state: executions.state, n: count() }).from(executions).groupBy(executions.state);
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+
   /** Logs of an execution in write order; `afterId` resumes a follow. */
   async findLogs(
     executionId: string,
-    filter: { minLevel?: LogLevel; taskId?: string; afterId?: number; limit?: number } = {},
-  ): Promise<(LogEntry & { id: number })[]> {
+    filter: { minLevel?: LogLevel; taskId?: string; taskRunId?: string; attemptNumber?: number; afterId?: number; limit?: number } = {},
+  ): Promise<StoredLogEntry[]> {
     const conditions = [eq(logs.executionId, executionId)];
     if (filter.minLevel) conditions.push(inArray(logs.level, LOG_LEVELS.slice(LOG_LEVELS.indexOf(filter.minLevel))));
     if (filter.taskId) conditions.push(eq(logs.taskId, filter.taskId));
+    if (filter.taskRunId) conditions.push(eq(logs.taskRunId, filter.taskRunId));
+    if (filter.attemptNumber !== undefined) conditions.push(eq(logs.attemptNumber, filter.attemptNumber));
     if (filter.afterId !== undefined) conditions.push(gt(logs.id, filter.afterId));
     const query = this.db.select().from(logs).where(and(...conditions)).orderBy(asc(logs.id));
     const rows = filter.limit ? await query.limit(filter.limit) : await query;
-    return rows.map((r) => ({
-      id: r.id,
-      executionId: r.executionId,
-      taskRunId: r.taskRunId,
-      taskId: r.taskId,
-      attemptNumber: r.attemptNumber,
-      timestamp: toIso(r.timestamp),
-      level: r.level as LogLevel,
-      message: r.message,
-    }));
+    return rows.map(fromLogRow);
   }
+}
+
+async function upsertExecution(db: Db, execution: Execution): Promise<void> {
+  const row = executionRow(execution);
+  await db
+    .insert(executions)
+    .values(row)
+    .onConflictDoUpdate({
+      target: executions.id,
+      set: {
+        state: row.state,
+        stateDetail: row.stateDetail,
+        endDate: row.endDate,
+        inputs: row.inputs,
+        outputs: row.outputs,
+        labels: row.labels,
+        attemptNumber: row.attemptNumber,
+      },
+    });
+}
+
+async function upsertTaskRuns(db: Db, batch: readonly { taskRun: TaskRun; seq: number }[]): Promise<void> {
+  if (batch.length === 0) return;
+  await db
+    .insert(taskRuns)
+    .values(batch.map(({ taskRun, seq }) => taskRunRow(taskRun, seq)))
+    .onConflictDoUpdate({
+      target: taskRuns.id,
+      set: {
+        state: sql`excluded.state`,
+        stateDetail: sql`excluded.state_detail`,
+        attempts: sql`excluded.attempts`,
+        outputs: sql`excluded.outputs`,
+        endDate: sql`excluded.end_date`,
+        // A restart renumbers the kept task runs after removing others.
+        seq: sql`excluded.seq`,
+      },
+    });
 }
 
 function executionRow(e: Execution): typeof executions.$inferInsert {
@@ -177,10 +292,27 @@ function fromRows(row: ExecutionRow, runs: TaskRunRow[]): Execution {
   };
 }
 
+function fromLogRow(r: LogRow): StoredLogEntry {
+  return {
+    id: r.id,
+    executionId: r.executionId,
+    taskRunId: r.taskRunId,
+    taskId: r.taskId,
+    attemptNumber: r.attemptNumber,
+    timestamp: toIso(r.timestamp),
+    level: r.level as LogLevel,
+    message: r.message,
+  };
+}
+
 function toIso(value: string): string {
   // Postgres returns "2024-01-01 10:00:00.123+00"; PGlite may too: normalise to ISO-8601.
   const d = new Date(value.includes('T') ? value : value.replace(' ', 'T'));
   return Number.isNaN(d.getTime()) ? value : d.toISOString();
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export type { StateType };
