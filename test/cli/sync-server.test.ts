@@ -49,6 +49,7 @@ describe('baton sync and baton server', () => {
   });
 
   it('baton server syncs at start, serves /healthz and the API, stops on SIGTERM', async () => {
+    await repo.commit({ 'flows/b.yaml': null }, 'fix');
     const port = 20000 + Math.floor(Math.random() * 20000);
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'baton.mjs'), 'server'], {
       cwd: ROOT,
