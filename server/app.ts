@@ -5,7 +5,11 @@ import { errorResponse } from './errors.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { flowRoutes } from './routes/flows.ts';
 import { gitHookRoutes } from './routes/git-hook.ts';
+import { kvRoutes } from './routes/kv.ts';
+import { logRoutes } from './routes/logs.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { namespaceFileRoutes } from './routes/namespace-files.ts';
+import { openApiRoutes } from './routes/openapi.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { uiRoutes } from './ui/index.ts';
 
@@ -24,11 +28,17 @@ export function createApp(deps: ServerDeps): Hono {
   app.route('/', gitHookRoutes(deps));
 
   app.use('/api/*', apiAuth(sessions));
+  // Same credentials as the API (see metricsRoutes for why metrics are not open).
+  app.use('/metrics', apiAuth(sessions));
   app.use('/ui/*', dashboardAuth(sessions));
+  app.route('/', metricsRoutes(deps));
   app.route('/', flowRoutes(deps));
   app.route('/', namespaceFileRoutes(deps));
   app.route('/', syncRoutes(deps));
   app.route('/', executionRoutes(deps));
+  app.route('/', logRoutes(deps));
+  app.route('/', kvRoutes(deps));
+  app.route('/', openApiRoutes());
 
   app.route('/', uiRoutes(deps, { sessions, hasRoute: (method, path) => app.routes.some((r) => r.method === method && r.path === path) }));
   return app;

@@ -1,0 +1,61 @@
+import { Hono } from 'hono';
+import { isCreated, STATES, type HistogramSeries, type StateType } from '../../engine/index.ts';
+import { loadSyncStatus } from '../../sync/index.ts';
+import type { ServerDeps } from '../deps.ts';
+
+/** Prometheus' text exposition format, version 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Waiting or running: what a busy server has not worked through yet. */
+function inQueue(state: StateType): boolean {
+  return isCreated(state) || state === 'QUEUED' || state === 'RUNNING';
+}
+
+/**
+ * `GET /metrics` in Prometheus' text format: executions by state and the queue depth (from the
+ * database, so they survive restarts and count every process), task-run durations (this process,
+ * since it started) and the Git sync lag. Kestra serves its metrics on a separate management port;
+ * Baton has one port, so the app puts this route behind the API's credentials when any are set:
+ * flow names do not appear here, but activity and sync health are not for anyone on the network.
+ */
+export function metricsRoutes(deps: ServerDeps): Hono {
+  const app = new Hono();
+  app.get('/metrics', async (c) => {
+    const [counts, sync] = await Promise.all([deps.engine.resources.repository.countByState(), loadSyncStatus(deps.db)]);
+    const lines: string[] = [];
+    const family = (name: string, type: 'gauge' | 'histogram', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+    family('baton_executions', 'gauge', 'Executions in the database, by current state.');
+    for (const state of STATES) lines.push(`baton_executions{state="${state}"} ${counts[state] ?? 0}`);
+
+    family('baton_queue_depth', 'gauge', 'Executions waiting or running (CREATED, RESTARTED, QUEUED, RUNNING).');
+    lines.push(`baton_queue_depth ${STATES.filter(inQueue).reduce((n, s) => n + (counts[s] ?? 0), 0)}`);
+
+    family('baton_sync_lag_seconds', 'gauge', 'Seconds since the last successful Git sync (absent before the first one).');
+    if (sync?.lastSuccessAt) lines.push(`baton_sync_lag_seconds ${formatNumber(Math.max(0, (Date.now() - Date.parse(sync.lastSuccessAt)) / 1000))}`);
+
+    family('baton_task_run_duration_seconds', 'histogram', 'Duration of the task runs this process ran, by final state.');
+    for (const series of deps.engine.taskRunDurations.snapshot()) lines.push(...histogramLines('baton_task_run_duration_seconds', series));
+
+    return c.body(`${lines.join('\n')}\n`, 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+  });
+  return app;
+}
+
+function histogramLines(name: string, series: HistogramSeries): string[] {
+  const labels = Object.entries(series.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  const withLabels = (extra: string[] = []) => `{${[...labels, ...extra].join(',')}}`;
+  return [
+    ...series.buckets.map(([le, count]) => `${name}_bucket${withLabels([`le="${le === Number.POSITIVE_INFINITY ? '+Inf' : formatNumber(le)}"`])} ${count}`),
+    `${name}_sum${withLabels()} ${formatNumber(series.sum)}`,
+    `${name}_count${withLabels()} ${series.count}`,
+  ];
+}
+
+function formatNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(6)));
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
