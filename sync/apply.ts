@@ -40,6 +40,16 @@ export const SYNC_STATE_ID = 'git';
 /** Any lock key will do as long as every syncer uses the same one: one apply at a time, across processes. */
 const APPLY_LOCK = 0x62_61_74_6f; // "bato"
 
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Upserts the one sync_state row. */
+async function writeSyncState(tx: Tx, values: Omit<typeof syncState.$inferInsert, 'id' | 'updatedAt'>): Promise<void> {
+  await tx
+    .insert(syncState)
+    .values({ id: SYNC_STATE_ID, ...values })
+    .onConflictDoUpdate({ target: syncState.id, set: { ...values, updatedAt: sql`now()` } });
+}
+
 export function emptyChanges(): SyncChanges {
   return { added: [], updated: [], deleted: [], files: { added: [], updated: [], deleted: [] } };
 }
@@ -153,33 +163,16 @@ export async function applyCommit(
     }
 
     const now = new Date().toISOString();
-    await tx
-      .insert(syncState)
-      .values({
-        id: SYNC_STATE_ID,
-        repository: input.repository,
-        branch: input.branch,
-        appliedCommit: input.commit,
-        state: 'SYNCED',
-        lastAttemptAt: input.startedAt.toISOString(),
-        lastAttemptSha: input.commit.sha,
-        lastSuccessAt: now,
-        errors: [],
-      })
-      .onConflictDoUpdate({
-        target: syncState.id,
-        set: {
-          repository: input.repository,
-          branch: input.branch,
-          appliedCommit: input.commit,
-          state: 'SYNCED',
-          lastAttemptAt: input.startedAt.toISOString(),
-          lastAttemptSha: input.commit.sha,
-          lastSuccessAt: now,
-          errors: [],
-          updatedAt: sql`now()`,
-        },
-      });
+    await writeSyncState(tx, {
+      repository: input.repository,
+      branch: input.branch,
+      appliedCommit: input.commit,
+      state: 'SYNCED',
+      lastAttemptAt: input.startedAt.toISOString(),
+      lastAttemptSha: input.commit.sha,
+      lastSuccessAt: now,
+      errors: [],
+    });
     await tx.insert(syncHistory).values({
       startedAt: input.startedAt.toISOString(),
       finishedAt: now,
@@ -220,10 +213,7 @@ export async function recordAttempt(
     ...(input.result === 'UNCHANGED' ? { lastSuccessAt: now } : {}),
   };
   await db.transaction(async (tx) => {
-    await tx
-      .insert(syncState)
-      .values({ id: SYNC_STATE_ID, ...set })
-      .onConflictDoUpdate({ target: syncState.id, set: { ...set, updatedAt: sql`now()` } });
+    await writeSyncState(tx, set);
     await tx.insert(syncHistory).values({
       startedAt: input.startedAt.toISOString(),
       finishedAt: now,
