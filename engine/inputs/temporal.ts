@@ -3,6 +3,7 @@
  * them, so `{{ inputs.when }}` reads the same in Baton as in Kestra (`2024-01-15T09:30:00Z`,
  * `10:15`, nanosecond fractions kept). Durations are printed as Java's `Duration.toString()`.
  */
+import { dateOfEpochDay, epochDayOf } from '../calendar.ts';
 
 /** A point in time: whole seconds since the epoch plus nanoseconds (0–999 999 999). */
 export interface InstantValue {
@@ -23,7 +24,7 @@ export function parseInstant(text: string): InstantValue | undefined {
   if (!validDate(year, month, day) || hour > 23 || minute > 59 || second > 59) return undefined;
   const offset = parseOffset(m[8]);
   if (offset === undefined) return undefined;
-  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second - offset;
+  const seconds = epochDayOf(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second - offset;
   return { seconds, nanos: fractionToNanos(m[7]) };
 }
 
@@ -39,7 +40,7 @@ export function instantFromDate(date: Date): InstantValue | undefined {
 export function formatInstant(instant: InstantValue): string {
   const days = Math.floor(instant.seconds / 86_400);
   const secondOfDay = instant.seconds - days * 86_400;
-  const { year, month, day } = civilFromDays(days);
+  const { year, month, day } = dateOfEpochDay(days);
   const yearText = year < 0 ? `-${pad(-year, 4)}` : year > 9999 ? `+${year}` : pad(year, 4);
   const time = `${pad(Math.floor(secondOfDay / 3600), 2)}:${pad(Math.floor(secondOfDay / 60) % 60, 2)}:${pad(secondOfDay % 60, 2)}`;
   return `${yearText}-${pad(month, 2)}-${pad(day, 2)}T${time}${fraction(instant.nanos)}Z`;
@@ -133,24 +134,3 @@ function validDate(year: number, month: number, day: number): boolean {
   return day <= lengths[month - 1];
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's civil calendar algorithms).
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-function civilFromDays(days: number): { year: number; month: number; day: number } {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
-}

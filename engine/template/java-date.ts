@@ -1,6 +1,9 @@
 // A slice of java.time for the date filters: ZonedDateTime as Kestra builds it from filter input,
 // DateTimeFormatter patterns and the named ISO formatters, ChronoUnit arithmetic, and IANA zones
 // (offsets come from Intl, so zone rules match the ICU data Node ships).
+import { dateOfEpochDay, epochDayOf } from '../calendar.ts';
+
+export { epochDayOf };
 
 /** A time zone as Java's ZoneId: a fixed offset (`Z`, `+02:00`) or a region (`Europe/Paris`, `UTC`). */
 export interface Zone {
@@ -104,28 +107,6 @@ function offsetAt(zone: Zone, epochSecond: number): number {
 
 // ---- calendar arithmetic ------------------------------------------------------------------------
 
-/** Days since 1970-01-01 of a proleptic Gregorian date. */
-export function epochDayOf(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = (month + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function dateOfEpochDay(epochDay: number): { year: number; month: number; day: number } {
-  const z = epochDay + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
-}
 
 function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
