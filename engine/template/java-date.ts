@@ -3,7 +3,6 @@
 // (offsets come from Intl, so zone rules match the ICU data Node ships).
 import { dateOfEpochDay, epochDayOf } from '../calendar.ts';
 
-export { epochDayOf };
 
 /** A time zone as Java's ZoneId: a fixed offset (`Z`, `+02:00`) or a region (`Europe/Paris`, `UTC`). */
 export interface Zone {
