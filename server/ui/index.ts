@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Sessions } from '../auth.ts';
 import type { ServerDeps } from '../deps.ts';
 import { authPages } from './auth.ts';
+import { executionPages } from './executions.ts';
 import { filePages } from './files.ts';
 import { flowPages } from './flows.ts';
 import { kvPages } from './kv.ts';
@@ -29,5 +30,6 @@ export function uiRoutes(deps: ServerDeps, setup: UiSetup): Hono {
   app.route('/', kvPages(deps));
   app.route('/', filePages(deps));
   app.route('/', syncPages(deps));
+  app.route('/', executionPages(deps));
   return app;
 }

@@ -11,6 +11,7 @@ export function staticRoutes(): Hono {
   const files: Record<string, { path: string; type: string }> = {
     'htmx.min.js': { path: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
     'baton.css': { path: join(import.meta.dirname, '..', '..', 'views', 'static', 'baton.css'), type: 'text/css; charset=utf-8' },
+    'execution.js': { path: join(import.meta.dirname, '..', '..', 'views', 'static', 'execution.js'), type: 'text/javascript; charset=utf-8' },
   };
   const cache = new Map<string, Buffer>();
   app.get('/static/:file', async (c) => {
