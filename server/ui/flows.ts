@@ -220,8 +220,9 @@ function revisionRow(r: FlowRevision) {
 }
 
 /**
- * The newest execution of each listed flow. ExecutionRepository has no search yet (it comes with
- * the executions API), so this reads the `executions` table directly; move it there once it has.
+ * The newest execution of each listed flow, in one DISTINCT ON query. ExecutionRepository had no
+ * search when this was written (and its search pages one filter, with namespaces matching their
+ * children), so the dashboard reads the `executions` table directly here and in `flowExecutions`.
  */
 async function lastExecutions(deps: ServerDeps, flows: StoredFlow[]): Promise<Map<string, ExecutionBadge>> {
   const namespaces = [...new Set(flows.map((f) => f.namespace))];
@@ -240,7 +241,7 @@ async function lastExecutions(deps: ServerDeps, flows: StoredFlow[]): Promise<Ma
   return new Map(rows.map((r) => [`${r.namespace}/${r.flowId}`, badgeOf(deps, r)]));
 }
 
-/** A flow's executions, newest first (read directly: see `lastExecutions`). */
+/** One flow's executions (exactly this namespace), newest first; read directly, see `lastExecutions`. */
 async function flowExecutions(deps: ServerDeps, namespace: string, flowId: string, pageNo: number) {
   const where = and(eq(executions.namespace, namespace), eq(executions.flowId, flowId));
   const [{ total }] = await deps.db.select({ total: count() }).from(executions).where(where);
