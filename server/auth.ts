@@ -71,6 +71,7 @@ export class Sessions {
     return userOk && passwordOk;
   }
 
+  /** Constant time, like the password check. */
   checkApiToken(token: string): boolean {
     return this.apiTokenDigest !== undefined && timingSafeEqual(digest(token), this.apiTokenDigest);
   }
@@ -102,16 +103,19 @@ export class Sessions {
     return { user: data.u, nonce: data.n, expires: data.e };
   }
 
+  /** Ends a session before its expiry (logout, login); forgotten once it would have expired anyway. */
   revoke(session: Session): void {
     const now = Date.now() / 1000;
     for (const [nonce, expires] of this.revoked) if (expires <= now) this.revoked.delete(nonce);
     this.revoked.set(session.nonce, session.expires);
   }
 
+  /** The session's CSRF token: derived from its nonce, so nothing is stored. */
   csrfToken(session: Session): string {
     return createHmac('sha256', this.key).update(`csrf:${session.nonce}`).digest('base64url');
   }
 
+  /** True when `token` is this session's CSRF token. */
   checkCsrf(session: Session | undefined, token: string | undefined): boolean {
     return session !== undefined && token !== undefined && equalText(token, this.csrfToken(session));
   }
@@ -131,6 +135,7 @@ export function writeSessionCookie(c: Context, cookie: string): void {
   setCookie(c, SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'Lax', secure: isHttps(c), path: '/', maxAge: SESSION_SECONDS });
 }
 
+/** Removes the session cookie (logout). */
 export function clearSessionCookie(c: Context): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
 }
