@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, like, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../db/index.ts';
+import { toIsoTimestamp, type Db } from '../../db/index.ts';
 import { executions, logs, taskRuns } from '../../db/schema.ts';
 import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
 import type { State, StateType } from '../state.ts';
@@ -299,16 +299,10 @@ function fromLogRow(r: LogRow): StoredLogEntry {
     taskRunId: r.taskRunId,
     taskId: r.taskId,
     attemptNumber: r.attemptNumber,
-    timestamp: toIso(r.timestamp),
+    timestamp: toIsoTimestamp(r.timestamp),
     level: r.level as LogLevel,
     message: r.message,
   };
-}
-
-function toIso(value: string): string {
-  // Postgres returns "2024-01-01 10:00:00.123+00"; PGlite may too: normalise to ISO-8601.
-  const d = new Date(value.includes('T') ? value : value.replace(' ', 'T'));
-  return Number.isNaN(d.getTime()) ? value : d.toISOString();
 }
 
 function escapeLike(value: string): string {
