@@ -114,16 +114,28 @@ export const kv = pgTable('kv', {
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.namespace, t.key] })]);
 
-/** Per-trigger scheduler state (issue: triggers). */
+/**
+ * Per-trigger scheduler state (Kestra's trigger context), one row per Schedule trigger of a live flow.
+ * The scheduler claims a row (`FOR UPDATE SKIP LOCKED`) before evaluating it, so one process fires each date.
+ */
 export const triggers = pgTable('triggers', {
   namespace: text('namespace').notNull(),
   flowId: text('flow_id').notNull(),
   triggerId: text('trigger_id').notNull(),
-  /** Last schedule date that produced an execution. */
+  /** Last schedule date evaluated (fired, or skipped by conditions or lateMaximumDelay): Kestra's `date`. */
   lastDate: ts('last_date'),
+  /** First schedule date not evaluated yet: Kestra's `nextExecutionDate`. */
   nextDate: ts('next_date'),
+  /** Disabled through the API (`PUT /api/v1/triggers`), as opposed to `disabled: true` in the flow. */
   disabled: boolean('disabled').notNull().default(false),
+  /** `{start, end, currentDate, paused, inputs, labels, done, total, executionId, ended}` (see engine/scheduler). */
   backfill: jsonb('backfill'),
+  /** The cron, seconds flag and time zone `nextDate` was computed with; a change recomputes it. */
+  schedule: text('schedule'),
+  /** True while the trigger is not evaluated (it, its flow or the API disabled it): enabling it again recovers missed dates. */
+  suspended: boolean('suspended').notNull().default(false),
+  /** The last execution the trigger created (schedule or backfill). */
+  executionId: text('execution_id'),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.namespace, t.flowId, t.triggerId] })]);
 
