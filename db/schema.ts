@@ -69,7 +69,9 @@ export const executions = pgTable('executions', {
   attemptNumber: integer('attempt_number').notNull().default(1),
   createdAt: ts('created_at').notNull().defaultNow(),
 }, (t) => [
-  index('executions_flow_idx').on(t.namespace, t.flowId, t.startDate),
+  // text_pattern_ops: search matches a namespace and the ones below it (`namespace LIKE 'a.b.%'`),
+  // which a plain btree can only serve under the C collation.
+  index('executions_flow_idx').on(t.namespace.op('text_pattern_ops'), t.flowId, t.startDate),
   // Search by state, newest first (and the per-state counts of /metrics, from its leading column).
   index('executions_state_start_idx').on(t.state, t.startDate),
   index('executions_start_idx').on(t.startDate),
