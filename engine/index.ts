@@ -9,3 +9,4 @@ export type { FlowDef, TaskDef, InputDef, TriggerDef } from './flow/types.ts';
 export type { LogEntry, LogLevel } from './logs/types.ts';
 export { LOG_LEVELS, levelAtLeast } from './logs/types.ts';
 export { findPlugin, allPlugins } from './plugins/registry.ts';
+export * from './scheduler/index.ts';

@@ -11,6 +11,8 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { namespaceFileRoutes } from './routes/namespace-files.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { syncRoutes } from './routes/sync.ts';
+import { triggerRoutes } from './routes/triggers.ts';
+import { webhookTriggerRoutes } from './routes/webhook-trigger.ts';
 import { uiRoutes } from './ui/index.ts';
 
 /**
@@ -26,6 +28,8 @@ export function createApp(deps: ServerDeps): Hono {
   app.use('*', sessionCookie(sessions));
   app.get('/healthz', (c) => c.json({ status: 'UP' }));
   app.route('/', gitHookRoutes(deps));
+  // Flow webhooks are open (their key is the credential): registered before the API guard.
+  app.route('/', webhookTriggerRoutes(deps));
 
   app.use('/api/*', apiAuth(sessions));
   // Same credentials as the API (see metricsRoutes for why metrics are not open).
@@ -38,6 +42,7 @@ export function createApp(deps: ServerDeps): Hono {
   app.route('/', executionRoutes(deps));
   app.route('/', logRoutes(deps));
   app.route('/', kvRoutes(deps));
+  app.route('/', triggerRoutes(deps));
   app.route('/', openApiRoutes());
 
   app.route('/', uiRoutes(deps, { sessions, hasRoute: (method, path) => app.routes.some((r) => r.method === method && r.path === path) }));

@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { openDatabase, type Database } from '../db/index.ts';
-import { createEngine } from '../engine/index.ts';
+import { createEngine, Scheduler } from '../engine/index.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv, type SyncOutcome } from '../sync/index.ts';
 import { createApp } from './app.ts';
 import type { AdminCredentials } from './auth.ts';
@@ -121,12 +121,20 @@ export async function startServer(options: {
     const address = server.address() as AddressInfo;
     const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     logger.info({ url, repository: syncer.repository, branch: syncer.branch }, 'baton server listening');
+    // After the first sync, so the schedules it sees are the current ones. BATON_SCHEDULER=off leaves
+    // scheduling to other processes on the same PostgreSQL database.
+    const scheduler = env.BATON_SCHEDULER === 'off'
+      ? undefined
+      : new Scheduler({ database, engine, flows: { latestRevisions: () => flows.latestRevisions(), ...flows.flowSource() }, log });
+    scheduler?.start();
+    if (!scheduler) logger.info('BATON_SCHEDULER=off: schedules are not evaluated by this process');
     const db0 = database;
     return {
       url,
       initialSync,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await scheduler?.stop();
         await syncer.stop();
         await engine.idle();
         await db0.close();

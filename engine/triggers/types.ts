@@ -6,7 +6,7 @@ export type DefinitionIssue = string | { path: (string | number)[]; message: str
 
 /**
  * A trigger type: one file per type, registered in `registry.ts` keyed by its type string, the same
- * shape as task plugins. Only the definition lives here for now; evaluation comes with the scheduler.
+ * shape as task plugins. Evaluation at run time lives beside it (schedule-cron.ts, webhook-call.ts).
  */
 export interface TriggerType {
   /** Kestra type string, e.g. `io.kestra.plugin.core.trigger.Schedule`. */

@@ -1,0 +1,81 @@
+import { applyPluginDefaults } from '../flow/index.ts';
+import type { FlowDef, TriggerDef } from '../flow/types.ts';
+import type { FlowSource } from '../executor/index.ts';
+import { findTrigger, scheduleTrigger } from '../triggers/index.ts';
+import type { TriggerKey } from './trigger-store.ts';
+
+/**
+ * Where the scheduler finds live flows: the newest revision of each flow ever synced (a deleted flow's
+ * newest revision records its deletion, so `find` gives nothing for it), and a revision's definition.
+ * The sync's FlowStore is one (`latestRevisions()` and `flowSource().find`).
+ */
+export interface LiveFlowSource {
+  /** `namespace/id` → newest revision. Called every tick: it must be cheap. */
+  latestRevisions(): Promise<Map<string, number>>;
+  find: FlowSource['find'];
+}
+
+/** One Schedule trigger of a live flow, its plugin defaults applied. */
+export interface LiveSchedule {
+  key: TriggerKey;
+  flow: FlowDef;
+  revision: number;
+  commitSha: string | null;
+  trigger: TriggerDef;
+}
+
+interface CachedFlow {
+  revision: number;
+  /** Undefined for a deleted flow. */
+  flow?: FlowDef;
+  commitSha: string | null;
+}
+
+/** The flow with every trigger's plugin defaults applied (Kestra applies them to triggers too). */
+export function withTriggerDefaults(flow: FlowDef): FlowDef {
+  if (!flow.triggers?.length || !flow.pluginDefaults?.length) return flow;
+  return { ...flow, triggers: flow.triggers.map((t) => applyPluginDefaults(t, flow.pluginDefaults) as TriggerDef) };
+}
+
+function isSchedule(trigger: TriggerDef): boolean {
+  return findTrigger(trigger.type)?.type === scheduleTrigger.type;
+}
+
+/**
+ * The Schedule triggers of every live flow, re-read each tick. Definitions are loaded once per
+ * revision: a tick costs one query when nothing changed.
+ */
+export class LiveSchedules {
+  private readonly cache = new Map<string, CachedFlow>();
+
+  constructor(private readonly source: LiveFlowSource) {}
+
+  /** Every Schedule trigger of every live flow, disabled ones included (the scheduler records that). */
+  async load(): Promise<LiveSchedule[]> {
+    const revisions = await this.source.latestRevisions();
+    for (const key of this.cache.keys()) if (!revisions.has(key)) this.cache.delete(key);
+    const schedules: LiveSchedule[] = [];
+    for (const [key, revision] of revisions) {
+      let cached = this.cache.get(key);
+      if (!cached || cached.revision !== revision) {
+        const slash = key.indexOf('/');
+        const resolved = await this.source.find(key.slice(0, slash), key.slice(slash + 1), revision);
+        cached = { revision, flow: resolved ? withTriggerDefaults(resolved.flow) : undefined, commitSha: resolved?.commitSha ?? null };
+        this.cache.set(key, cached);
+      }
+      const flow = cached.flow;
+      if (!flow) continue;
+      for (const trigger of flow.triggers ?? []) {
+        if (!isSchedule(trigger)) continue;
+        schedules.push({
+          key: { namespace: flow.namespace, flowId: flow.id, triggerId: trigger.id },
+          flow,
+          revision,
+          commitSha: cached.commitSha,
+          trigger,
+        });
+      }
+    }
+    return schedules;
+  }
+}
