@@ -177,20 +177,25 @@ export class Scheduler {
     const cron = this.cronOf(schedule);
     if (!cron) return;
     const row = claimed.row;
-    if (this.isInactive(schedule, row)) {
-      if (!row.suspended) await claimed.update({ suspended: true });
-      return;
-    }
     const patch: TriggerPatch = {};
     let next = rowDate(row.nextDate);
     let last = rowDate(row.lastDate);
-    if (next === null || row.schedule !== cron.signature) {
+    const fresh = next === null || row.schedule !== cron.signature;
+    if (fresh) {
       // New trigger, or its cron/zone changed: the dates before now are not owed (Kestra starts from now).
       next = cron.next(last && last > now ? last : now);
       patch.schedule = cron.signature;
-    } else if (row.suspended || !this.seen.has(key)) {
-      // The scheduler was down, or the trigger disabled: apply recoverMissedSchedules to what was missed.
-      next = this.recover(schedule, cron, next, now);
+      patch.nextDate = next?.toISOString() ?? null;
+    }
+    if (this.isInactive(schedule, row)) {
+      // Its state starts now even while disabled, so that enabling it knows which dates were missed.
+      if (!row.suspended || fresh) await claimed.update({ ...patch, suspended: true });
+      return;
+    }
+    if (!fresh && next) {
+      // Enabled again, or first look since this scheduler started: dates may have been missed.
+      if (row.suspended) next = this.recover(schedule, cron, next, now, 'enabled');
+      else if (!this.seen.has(key)) next = this.recover(schedule, cron, next, now, 'downtime');
     }
     if (row.suspended) patch.suspended = false;
 
@@ -222,13 +227,18 @@ export class Scheduler {
     this.seen.add(key);
   }
 
-  /** The first date to evaluate after downtime, per `recoverMissedSchedules` (default ALL). */
-  private recover(schedule: LiveSchedule, cron: ScheduleCron, next: Date, now: Date): Date | null {
+  /**
+   * The first date to evaluate when dates were missed, per `recoverMissedSchedules` (default ALL):
+   * after the scheduler was down, ALL fires every missed date, LAST the latest, NONE none. After the
+   * trigger (or its flow) was disabled, as in Kestra, only LAST fires one: the dates of a disabled
+   * trigger are not owed.
+   */
+  private recover(schedule: LiveSchedule, cron: ScheduleCron, next: Date, now: Date, after: 'downtime' | 'enabled'): Date | null {
     const missedBefore = new Date(now.getTime() - this.missedAfterMs);
     if (next > missedBefore) return next;
     const policy = (schedule.trigger.recoverMissedSchedules ?? 'ALL') as RecoverMissedSchedules;
     if (policy === 'LAST') return cron.atOrBefore(missedBefore) ?? next;
-    if (policy === 'NONE') return cron.next(missedBefore);
+    if (policy === 'NONE' || after === 'enabled') return cron.next(missedBefore);
     return next;
   }
 
