@@ -3,6 +3,7 @@ const suites = [
   () => import('./template.bench.ts'),
   () => import('./engine.bench.ts'),
   () => import('./sync.bench.ts'),
+  () => import('./ui.bench.ts'),
 ];
 
 for (const load of suites) {

@@ -312,9 +312,11 @@ export function executionPages(deps: ServerDeps): Hono {
     const id = c.req.param('id');
     const execution = await loadExecution(deps, id);
     if (!execution) return notFound(c, id);
-    const run = await buildRunView(deps, execution);
     const beforeId = /^\d{1,15}$/.test(c.req.query('beforeId') ?? '') ? Number(c.req.query('beforeId')) : undefined;
-    const logView = await buildLogView(deps, id, run.execution.terminal, logFilterOf((name) => c.req.query(name)), { beforeId });
+    const [run, logView] = await Promise.all([
+      buildRunView(deps, execution),
+      buildLogView(deps, id, isTerminal(execution.state.current), logFilterOf((name) => c.req.query(name)), { beforeId }),
+    ]);
     return render(c, 'pages/execution.njk', { run, logView, olderPage: beforeId !== undefined });
   });
 

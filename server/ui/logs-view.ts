@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, ilike, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
@@ -30,7 +30,6 @@ export interface LogLine {
   time: string;
   level: LogLevel;
   taskId: string | null;
-  taskRunId: string | null;
   attemptNumber: number | null;
   message: string;
 }
@@ -84,28 +83,68 @@ export async function logTail(
   const limit = options.limit ?? LOG_PAGE;
   const where = conditions(executionId, filter);
   if (options.beforeId !== undefined) where.push(lt(logs.id, options.beforeId));
-  const rows = await db.select().from(logs).where(and(...where)).orderBy(desc(logs.id)).limit(limit + 1);
-  const more = rows.length > limit;
-  return { lines: rows.slice(0, limit).reverse().map(toLine), more };
+  const lines = await linePage(db, and(...where)!, 'newest', limit + 1);
+  // One line more than shown says whether older ones exist; it is the oldest of the page.
+  return lines.length > limit ? { lines: lines.slice(1), more: true } : { lines, more: false };
 }
 
 /** Matching lines after `afterId`, oldest first: what the stream sends next. */
 export async function logsAfter(db: Db, executionId: string, filter: LogFilter, afterId: number, limit = STREAM_BATCH): Promise<LogLine[]> {
   const where = conditions(executionId, filter);
   where.push(gt(logs.id, afterId));
-  const rows = await db.select().from(logs).where(and(...where)).orderBy(asc(logs.id)).limit(limit);
-  return rows.map(toLine);
+  return linePage(db, and(...where)!, 'oldest', limit);
 }
 
-function toLine(row: typeof logs.$inferSelect): LogLine {
+/**
+ * Up to `limit` matching lines, the newest or the oldest ones, returned oldest first.
+ *
+ * Explicit sorts are disabled for the query, so the page is read by walking the (execution_id, id)
+ * index and stops after `limit` rows. Otherwise the planner, which cannot know that one execution
+ * holds 100k of the table's lines (stale or skewed statistics; PGlite never auto-analyzes), reads
+ * and sorts all of them: ~70 ms instead of ~2 ms. The page comes back as one JSON value: PGlite
+ * decodes a 500-row result value by value in JavaScript, at twice the cost of parsing one JSON text.
+ */
+async function linePage(db: Db, where: SQL, end: 'newest' | 'oldest', limit: number): Promise<LogLine[]> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local enable_sort = off`);
+    const page = tx
+      .select(LINE_COLUMNS)
+      .from(logs)
+      .where(where)
+      .orderBy(end === 'newest' ? desc(logs.id) : asc(logs.id))
+      .limit(limit)
+      .as('page');
+    const [row] = await tx
+      .select({
+        lines: sql<RawLine[] | null>`json_agg(json_build_object(
+          'id', ${page.id}, 'timestamp', ${page.timestamp}, 'level', ${page.level}, 'taskId', ${page.taskId},
+          'attemptNumber', ${page.attemptNumber}, 'message', ${page.message}) order by ${page.id})`,
+      })
+      .from(page);
+    return (row?.lines ?? []).map(toLine);
+  });
+}
+
+/** Only what a line shows: on a 100k-line execution every value read counts. */
+const LINE_COLUMNS = {
+  id: logs.id,
+  timestamp: logs.timestamp,
+  level: logs.level,
+  taskId: logs.taskId,
+  attemptNumber: logs.attemptNumber,
+  message: logs.message,
+};
+
+type RawLine = { [K in keyof typeof LINE_COLUMNS]: (typeof logs.$inferSelect)[K] };
+
+function toLine(row: RawLine): LogLine {
   const timestamp = toIsoTimestamp(row.timestamp);
   return {
-    id: row.id,
+    id: Number(row.id),
     timestamp,
     time: timestamp.slice(11, 23),
     level: row.level as LogLevel,
     taskId: row.taskId,
-    taskRunId: row.taskRunId,
     attemptNumber: row.attemptNumber,
     message: row.message,
   };
