@@ -9,8 +9,10 @@ import { and, asc, eq } from 'drizzle-orm';
 import { executions, triggers, type Database, type Db } from '../../db/index.ts';
 import { createEngine, ExecutionRepository, Scheduler, type Engine, type Execution, type SchedulerOptions } from '../../engine/index.ts';
 import { formatProblem, validateFlowSource } from '../../engine/flow/index.ts';
+import type { Hono } from 'hono';
+import { createApp } from '../../server/index.ts';
 import { applyCommit } from '../../sync/apply.ts';
-import { FlowStore } from '../../sync/index.ts';
+import { createSyncer, FlowStore, syncConfigFromEnv } from '../../sync/index.ts';
 
 /** A clock that only moves when told to. */
 export class ManualClock {
@@ -148,4 +150,27 @@ export function scheduledFlow(id: string, trigger: string, options: { namespace?
     ...trigger.split('\n').map((line) => `    ${line}`),
     '',
   ].join('\n');
+}
+
+export const API_TOKEN = 'trigger-tests-token';
+
+/**
+ * The whole HTTP app over `engine`'s database, behind API_TOKEN. Its syncer is never started: flows
+ * are published with FlowPublisher.
+ */
+export async function testApp(db: Db, engine: Engine): Promise<Hono> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'baton-triggers-app-'));
+  const env = { BATON_GIT_URL: 'http://127.0.0.1:9/never-fetched.git', BATON_GIT_BRANCH: 'main', BATON_SYNC_POLL_SECONDS: '0' };
+  const config = syncConfigFromEnv(env);
+  const syncer = await createSyncer({ db, config, dataDir, env });
+  return createApp({ db, engine, flows: new FlowStore(db), syncer, sync: config, branch: 'main', repository: 'test', apiToken: API_TOKEN });
+}
+
+/** A JSON request with the API token. */
+export function apiRequest(method: string, body?: unknown): RequestInit {
+  return {
+    method,
+    headers: { authorization: `Bearer ${API_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  };
 }
