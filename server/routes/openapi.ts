@@ -218,6 +218,59 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
       responses: { 200: { description: 'The file, as an attachment', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 400: badRequest, 403: error('Not a file of this execution'), 404: notFound },
     },
   },
+  '/api/v1/executions/webhook/{namespace}/{flowId}/{key}': Object.fromEntries(
+    (['get', 'post', 'put'] as const).map((method) => [
+      method,
+      {
+        summary: 'Flow webhook (Webhook trigger): starts an execution; the key is the credential',
+        tag: 'Triggers',
+        open: true,
+        parameters: [flowNs, path('flowId', 'The flow id'), path('key', 'The trigger\'s key')],
+        ...(method === 'get' ? {} : { requestBody: { description: 'Any body, up to 10 MiB, given to the trigger', content: { '*/*': { schema: {} } } } }),
+        responses: {
+          200: { description: 'The execution (ended, or its outputs, as the trigger says)', content: json(ref('Execution')) },
+          204: { description: 'The trigger\'s conditions do not hold: nothing started' },
+          404: error('Unknown flow, trigger or key (one answer for all three)'),
+          413: error('Body over 10 MiB'),
+          422: error('Inputs or conditions cannot be rendered'),
+          500: { description: 'With wait: the execution failed', content: json(ref('Execution')) },
+        },
+      } satisfies Operation,
+    ]),
+  ),
+  '/api/v1/triggers/search': {
+    get: {
+      summary: 'Schedule triggers and their state',
+      tag: 'Triggers',
+      parameters: [query('namespace', 'Namespace'), query('flowId', 'Flow id'), page, size],
+      responses: { 200: { description: 'A page of triggers', content: json({ type: 'object', properties: { results: { type: 'array', items: ref('Trigger') }, total: { type: 'integer' } } }) }, 400: badRequest },
+    },
+  },
+  '/api/v1/triggers': {
+    put: {
+      summary: 'Start a backfill ({namespace, flowId, triggerId, backfill: {start, end, inputs, labels}}) or set disabled',
+      tag: 'Triggers',
+      requestBody: { description: 'The trigger and what to change', required: true, content: json(ref('TriggerRequest')) },
+      responses: { 200: { description: 'The trigger', content: json(ref('Trigger')) }, 400: badRequest, 404: notFound, 409: conflict },
+    },
+  },
+  '/api/v1/triggers/backfill/pause': {
+    put: { summary: 'Pause a trigger\'s backfill', tag: 'Triggers', requestBody: { description: 'The trigger', required: true, content: json(ref('TriggerRequest')) }, responses: { 200: { description: 'The trigger', content: json(ref('Trigger')) }, 400: badRequest, 404: notFound, 409: conflict } },
+  },
+  '/api/v1/triggers/backfill/unpause': {
+    put: { summary: 'Resume a trigger\'s backfill', tag: 'Triggers', requestBody: { description: 'The trigger', required: true, content: json(ref('TriggerRequest')) }, responses: { 200: { description: 'The trigger', content: json(ref('Trigger')) }, 400: badRequest, 404: notFound, 409: conflict } },
+  },
+  '/api/v1/triggers/backfill/delete': {
+    post: { summary: 'Delete a trigger\'s backfill', tag: 'Triggers', requestBody: { description: 'The trigger', required: true, content: json(ref('TriggerRequest')) }, responses: { 200: { description: 'The trigger', content: json(ref('Trigger')) }, 400: badRequest, 404: notFound, 409: conflict } },
+  },
+  '/api/v1/triggers/{namespace}/{flowId}': {
+    get: {
+      summary: 'The schedule triggers of one flow',
+      tag: 'Triggers',
+      parameters: [flowNs, path('flowId', 'The flow id'), page, size],
+      responses: { 200: { description: 'A page of triggers', content: json({ type: 'object', properties: { results: { type: 'array', items: ref('Trigger') }, total: { type: 'integer' } } }) } },
+    },
+  },
   '/api/v1/logs/{executionId}': {
     get: {
       summary: 'Logs of an execution',
@@ -299,6 +352,12 @@ const SCHEMAS: Record<string, Schema> = {
   },
   KvValue: { type: 'object', properties: { type: { enum: [...KV_TYPES] }, value: {} } },
   Flow: { type: 'object', description: 'The flow definition (Kestra YAML as JSON) with revision, commit and gitPath', properties: { id: string, namespace: string, revision: { type: 'integer' } } },
+  Trigger: { type: 'object', description: 'A Schedule trigger\'s state: dates, disabled flag, backfill', properties: { namespace: string, flowId: string, triggerId: string } },
+  TriggerRequest: {
+    type: 'object',
+    required: ['namespace', 'flowId', 'triggerId'],
+    properties: { namespace: string, flowId: string, triggerId: string, disabled: { type: 'boolean' }, backfill: { type: 'object', properties: { start: dateTime, end: dateTime, inputs: { type: 'object' }, labels: {} } } },
+  },
   SyncStatus: { type: 'object', properties: { repository: string, branch: string, state: string, lastAppliedCommit: { type: ['object', 'null'] }, errors: { type: 'array' } } },
 };
 
