@@ -34,7 +34,10 @@ export interface BackfillRequest {
 }
 
 /** More dates than this in one backfill is refused: it is almost certainly a mistaken range. */
-export const MAX_BACKFILL_DATES = 100_000;
+export const MAX_BACKFILL_DATES = 50_000;
+
+/** Counting dates is CPU work (croner in an IANA zone: ~0.1 ms a date): the event loop gets a turn this often. */
+const COUNT_SLICE = 2_000;
 
 /** A backfill that cannot be accepted as asked (HTTP 400); says which field and why. */
 export class BackfillRequestError extends Error {
@@ -52,7 +55,7 @@ function dateField(value: unknown, name: string, cron: ScheduleCron): Date {
 }
 
 /** A new backfill from a request; `end` defaults to now. A date without offset is read in the trigger's zone. */
-export function newBackfill(request: BackfillRequest, cron: ScheduleCron, now: Date): BackfillState {
+export async function newBackfill(request: BackfillRequest, cron: ScheduleCron, now: Date): Promise<BackfillState> {
   const start = dateField(request.start, 'start', cron);
   const end = request.end === undefined || request.end === null ? now : dateField(request.end, 'end', cron);
   if (end < start) throw new BackfillRequestError(`backfill.end (${end.toISOString()}) is before backfill.start (${start.toISOString()})`);
@@ -64,6 +67,7 @@ export function newBackfill(request: BackfillRequest, cron: ScheduleCron, now: D
     if (++total > MAX_BACKFILL_DATES) {
       throw new BackfillRequestError(`the backfill covers more than ${MAX_BACKFILL_DATES} schedule dates; choose a shorter range`);
     }
+    if (total % COUNT_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const labels = labelMap(request.labels);
   return {

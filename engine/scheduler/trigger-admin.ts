@@ -82,7 +82,7 @@ export class TriggerAdmin {
       if (error instanceof ScheduleDefinitionError) throw new BackfillRequestError(error.message);
       throw error;
     }
-    const backfill = newBackfill(request, cron, this.now());
+    const backfill = await newBackfill(request, cron, this.now());
     return this.change(flow, triggerId, async (row) => {
       const current = readBackfill(row.backfill);
       if (current && !current.ended) {

@@ -12,6 +12,7 @@ export interface ScheduleZone {
   fixedOffsetMinutes?: number;
 }
 
+const UTC_IDS = new Set(['Z', 'UTC', 'UCT', 'GMT', 'GMT0', 'Greenwich', 'Universal', 'Zulu', 'Etc/UTC', 'Etc/UCT', 'Etc/GMT', 'Etc/GMT0', 'Etc/Greenwich', 'Etc/Universal', 'Etc/Zulu']);
 const FIXED_OFFSET = /^(?:UTC|GMT|UT)?([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$/;
 
 /** Thrown for a `timezone` that is not a zone. */
@@ -31,7 +32,8 @@ export function systemZoneId(): string {
 export function scheduleZone(id: string | undefined): ScheduleZone {
   const zone = id ?? systemZoneId();
   if (!isValidTimeZone(zone)) throw new ScheduleZoneError(zone);
-  if (zone === 'Z') return { id: zone, fixedOffsetMinutes: 0 };
+  // UTC itself is a fixed offset: croner computes fixed-offset dates about twenty times faster.
+  if (UTC_IDS.has(zone)) return { id: zone, fixedOffsetMinutes: 0 };
   const fixed = FIXED_OFFSET.exec(zone);
   if (fixed) {
     const minutes = Number(fixed[2]) * 60 + Number(fixed[3] ?? 0) + Number(fixed[4] ?? 0) / 60;
