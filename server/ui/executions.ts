@@ -177,6 +177,8 @@ export function outputTree(value: unknown, budget = { left: MAX_OUTPUT_NODES }):
 /** Everything the live region of the execution page shows. */
 interface ExecutionRunView {
   execution: Execution & { terminal: boolean; startDate: string; startLabel: string; endDate: string | null; endLabel: string; duration: string };
+  /** Still changing: not terminal, or terminal but still running here (afterExecution tasks). The region polls while true. */
+  live: boolean;
   revision: { revision: number; commit: CommitInfo | null; commitSha: string | null; flowUrl: string; diffUrl: string | null };
   inputs: OutputNode[];
   gantt: Gantt;
@@ -205,6 +207,7 @@ async function buildRunView(deps: ServerDeps, execution: Execution, now = Date.n
   const end = execution.state.endDate ?? null;
   const ordered = treeOrder(execution.taskRunList);
   return {
+    live: !terminal || deps.engine.isRunningHere(execution.id),
     execution: {
       ...execution,
       terminal,

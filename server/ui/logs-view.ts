@@ -159,13 +159,12 @@ export async function buildLogView(
   options: { beforeId?: number } = {},
 ): Promise<LogView> {
   const { beforeId } = options;
-  // An execution is stored as terminal a moment before its last lines are: wait for those.
-  if (terminal) await deps.engine.settled(executionId);
   const { lines, more } = await logTail(deps.db, executionId, filter, { beforeId });
   const filterQuery = filterQueryOf(filter);
   let streamUrl: string | null = null;
-  // An older page is history: only the tail continues live.
-  if (!terminal && beforeId === undefined) {
+  // An older page is history: only the tail continues live. A terminal execution still running here
+  // (afterExecution tasks, its last lines being stored) has lines to come.
+  if ((!terminal || deps.engine.isRunningHere(executionId)) && beforeId === undefined) {
     const after = lines.at(-1)?.id ?? (await lastLogId(deps.db, executionId));
     streamUrl = `/ui/executions/${encodeURIComponent(executionId)}/logs/stream?after=${after}${filterQuery ? `&${filterQuery}` : ''}`;
   }
@@ -248,6 +247,16 @@ export function logRoutes(deps: ServerDeps): Hono {
   return app;
 }
 
+/**
+ * No line will be added: terminal and not running here any more (a run here stores its last lines,
+ * and runs `afterExecution` tasks, after the terminal state), or gone.
+ */
+async function ended(deps: ServerDeps, id: string): Promise<boolean> {
+  if (deps.engine.isRunningHere(id)) return false;
+  const state = await executionState(deps, id);
+  return state === undefined || isTerminal(state);
+}
+
 function pageUrl(id: string, query: string): string {
   return `/ui/executions/${encodeURIComponent(id)}${query ? `?${query}` : ''}#logs`;
 }
@@ -266,24 +275,19 @@ async function followLogs(deps: ServerDeps, stream: SSEStreamingApi, id: string,
   stream.onAbort(() => wake?.());
   let quietSince = Date.now();
   try {
-    let state = await executionState(deps, id);
-    if (!state) {
+    if (!(await executionState(deps, id))) {
       await stream.writeSSE({ event: 'end', data: 'not found' });
       return;
     }
-    let final = false;
+    let final = await ended(deps, id);
     while (!stream.aborted && !stream.closed) {
-      if (!final && isTerminal(state!)) {
-        // Terminal is stored a moment before the last lines: wait until the run has completely ended.
-        await deps.engine.settled(id);
-        final = true;
-      }
       const lines = await logsAfter(deps.db, id, filter, last);
       for (const line of lines) {
         await stream.writeSSE({ id: String(line.id), data: JSON.stringify(line) });
         last = line.id;
       }
       if (lines.length === STREAM_BATCH) continue;
+      // `final` was decided before this read, so this read had every line there will be.
       if (final) {
         await stream.writeSSE({ event: 'end', data: '' });
         return;
@@ -303,7 +307,7 @@ async function followLogs(deps: ServerDeps, stream: SSEStreamingApi, id: string,
         await stream.write(': keep-alive\n\n');
         quietSince = Date.now();
       }
-      state = (await executionState(deps, id)) ?? 'KILLED';
+      final = await ended(deps, id);
     }
   } finally {
     unsubscribe();

@@ -17,6 +17,21 @@ const slowLogs = [
   '    type: io.kestra.plugin.scripts.shell.Commands',
   '    commands:',
   '      - for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done',
+  '      - printf "id,colour\\n1,green\\n" > colours.csv',
+  '    outputFiles:',
+  '      - "*.csv"',
+  '',
+].join('\n');
+
+const manyLines = [
+  'id: many-lines',
+  'namespace: baton.ui',
+  'tasks:',
+  '  - id: burst',
+  '    type: io.kestra.plugin.scripts.shell.Commands',
+  '    commands:',
+  '      - sleep 1',
+  '      - seq 1 3000 | sed "s/^/row /"',
   '',
 ].join('\n');
 
@@ -54,7 +69,7 @@ chromiumService.describe('execution pages in Chromium', () => {
 
   beforeAll(async () => {
     gitServer = await startGitServer();
-    const repo = await createRepo(gitServer, 'browser-executions', { 'flows/slow-logs.yaml': slowLogs, 'flows/sleeper.yaml': sleeper });
+    const repo = await createRepo(gitServer, 'browser-executions', { 'flows/slow-logs.yaml': slowLogs, 'flows/sleeper.yaml': sleeper, 'flows/many-lines.yaml': manyLines });
     const dataDir = await mkdtemp(join(tmpdir(), 'baton-browser-executions-'));
     server = await startServer({
       dataDir,
@@ -127,6 +142,15 @@ chromiumService.describe('execution pages in Chromium', () => {
     await page.locator('#gantt').screenshot({ path: join(SCREENSHOTS, 'execution-gantt.png') });
   }, 30_000);
 
+  it('previews an output file in place', async () => {
+    await page.click('.page-nav a[href="#outputs"]');
+    await page.click('#outputs a.file-preview');
+    await page.waitForSelector('#outputs .preview pre.file-text');
+    expect(await page.textContent('#outputs .preview pre.file-text')).toBe('id,colour\n1,green\n');
+    expect(await page.getAttribute('#outputs a.file-download', 'href')).toMatch(new RegExp(`^/api/v1/executions/${executionId}/file\\?path=kestra`));
+    await page.locator('#outputs').screenshot({ path: join(SCREENSHOTS, 'execution-outputs.png') });
+  }, 30_000);
+
   it('lists the execution with its final state', async () => {
     await page.goto(`${server.url}/ui/executions`);
     const row = page.locator(`tr[data-execution="${executionId}"]`);
@@ -139,6 +163,26 @@ chromiumService.describe('execution pages in Chromium', () => {
     await page.waitForSelector(`tr[data-execution="${executionId}"]`);
     await shot('executions');
   }, 30_000);
+
+  it('keeps at most 2000 live lines and pages older ones back in', async () => {
+    const id = await execute('many-lines');
+    await page.waitForSelector('#log-view .log-status:has-text("Execution ended.")', { timeout: 30_000 });
+    const ids = () => page.locator('#log-view .log-line').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+    const kept = await ids();
+    expect(kept).toHaveLength(2000);
+    expect(await page.textContent('#log-view .log-line:last-child .log-message')).toBe('row 3000');
+    const older = page.locator('#log-view a.log-older');
+    expect(await older.count()).toBe(1);
+    expect(await older.getAttribute('hx-get')).toBe(`/ui/executions/${id}/logs/older?beforeId=${kept[0]}`);
+    expect(await older.getAttribute('href')).toBe(`/ui/executions/${id}?beforeId=${kept[0]}#logs`);
+    await older.click();
+    await page.waitForFunction(() => document.querySelectorAll('#log-view .log-line').length === 2500);
+    const all = await ids();
+    expect(all.slice(500)).toEqual(kept);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toEqual([...all].sort((a, b) => a - b));
+    expect(await page.textContent('#log-view .log-lines:not(#log-tail) .log-line:last-child .log-message')).toBe(`row ${3000 - 2000}`);
+  }, 60_000);
 
   it('kills a running execution from its page', async () => {
     const id = await execute('sleeper');

@@ -28,6 +28,22 @@ const slowLogs = [
   '',
 ].join('\n');
 
+const afterExecution = [
+  'id: after-execution',
+  `namespace: ${NS}`,
+  'tasks:',
+  '  - id: main',
+  '    type: io.kestra.plugin.core.log.Log',
+  '    message: main work',
+  'afterExecution:',
+  '  - id: notify',
+  '    type: io.kestra.plugin.scripts.shell.Commands',
+  '    commands:',
+  '      - sleep 0.5',
+  '      - echo notified after the end',
+  '',
+].join('\n');
+
 const withInputs = (message: string) =>
   [
     'id: with-inputs',
@@ -165,6 +181,7 @@ describeEachDatabase('executions dashboard', (open) => {
     const files: Record<string, string> = {
       'flows/slow-logs.yaml': slowLogs,
       'flows/with-inputs.yaml': withInputs('hello'),
+      'flows/after-execution.yaml': afterExecution,
     };
     for (const name of ['retry-constant', 'parallel', 'for-each', 'scripts-shell', 'killable', 'log-return']) {
       files[`flows/${name}.yaml`] = await fixture(name);
@@ -474,6 +491,25 @@ describeEachDatabase('executions dashboard', (open) => {
     await done;
     const streamed = events.filter((e) => e.event === 'message').map((e) => Number(e.id));
     expect([...rendered, ...streamed]).toEqual((await engine.resources.repository.findLogs(id)).map((l) => l.id));
+  });
+
+  it('lines written after the terminal state (afterExecution) still stream before the end', async () => {
+    const { id, done } = await start('after-execution');
+    await waitForState(id, (s) => s === 'SUCCESS');
+    // Terminal already, but its afterExecution task still runs here: the page keeps following.
+    const { html } = await page(`/ui/executions/${id}`);
+    const streamUrl = /data-stream-url="([^"]+)"/.exec(html)?.[1].replace(/&amp;/g, '&');
+    expect(streamUrl).toBeDefined();
+    const events = await readSse(await app.request(streamUrl!));
+    await done;
+    const streamed = events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data).message);
+    expect(streamed).toContain('notified after the end');
+    expect([...lineIds(html), ...events.filter((e) => e.event === 'message').map((e) => Number(e.id))]).toEqual(
+      (await engine.resources.repository.findLogs(id)).map((l) => l.id),
+    );
+    // Once it has completely ended, the page has no stream any more.
+    await engine.settled(id);
+    expect((await page(`/ui/executions/${id}`)).html).not.toContain('data-stream-url');
   });
 
   it('kill, restart and replay are CSRF-protected forms that call the engine', async () => {

@@ -99,8 +99,9 @@
     const link = document.createElement('a');
     link.className = 'log-older';
     link.textContent = 'Load older lines';
-    link.href = `${view.dataset.olderPage}&beforeId=${oldest}#logs`;
-    link.setAttribute('hx-get', `${view.dataset.olderUrl}&beforeId=${oldest}`);
+    const query = [view.dataset.filter, `beforeId=${oldest}`].filter(Boolean).join('&');
+    link.href = `${view.dataset.pageUrl}?${query}#logs`;
+    link.setAttribute('hx-get', `${view.dataset.olderUrl}?${query}`);
     link.setAttribute('hx-target', 'this');
     link.setAttribute('hx-swap', 'outerHTML');
     view.prepend(link);
