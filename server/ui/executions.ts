@@ -18,8 +18,8 @@ const MAX_PAGE_SIZE = 100;
 /** What a preview reads at most, and shows at most, of a stored file. */
 const PREVIEW_BYTES = 256 * 1024;
 const PREVIEW_LINES = 200;
-/** Output trees stop here: a huge JSON output must not make a huge page. */
-const MAX_OUTPUT_NODES = 400;
+/** Output trees of one page stop here: huge outputs (or thousands of loop iterations) must not make a huge page. */
+const MAX_OUTPUT_NODES = 2000;
 const MAX_VALUE_CHARS = 2000;
 
 /** Filters of the executions list, from its query string. */
@@ -150,7 +150,7 @@ export interface OutputNode {
   children?: OutputNode[];
 }
 
-/** Turns a task's outputs into a bounded tree; `budget` counts the nodes left to show. */
+/** Turns outputs (or inputs) into a tree; `budget`, shared by the trees of one page, counts the nodes left to show. */
 export function outputTree(value: unknown, budget = { left: MAX_OUTPUT_NODES }): OutputNode[] {
   const entries: [string, unknown][] = Array.isArray(value)
     ? value.map((v, i) => [String(i), v])
@@ -189,11 +189,6 @@ interface ExecutionRunView {
   fileUrl: string;
 }
 
-function loadExecution(deps: ServerDeps, id: string): Promise<Execution | undefined> {
-  return deps.engine.findExecution(id);
-}
-
-
 async function buildRunView(deps: ServerDeps, execution: Execution, now = Date.now()): Promise<ExecutionRunView> {
   const terminal = isTerminal(execution.state.current);
   const flowPath = `/ui/flows/${encodeURIComponent(execution.namespace)}/${encodeURIComponent(execution.flowId)}`;
@@ -206,6 +201,7 @@ async function buildRunView(deps: ServerDeps, execution: Execution, now = Date.n
   }
   const end = execution.state.endDate ?? null;
   const ordered = treeOrder(execution.taskRunList);
+  const budget = { left: MAX_OUTPUT_NODES };
   return {
     live: !terminal || deps.engine.isRunningHere(execution.id),
     execution: {
@@ -224,7 +220,7 @@ async function buildRunView(deps: ServerDeps, execution: Execution, now = Date.n
       flowUrl: flowPath,
       diffUrl: execution.flowRevision > 1 ? `${flowPath}/diff?from=${execution.flowRevision - 1}&to=${execution.flowRevision}` : null,
     },
-    inputs: Object.keys(execution.inputs ?? {}).length ? outputTree(execution.inputs) : [],
+    inputs: Object.keys(execution.inputs ?? {}).length ? outputTree(execution.inputs, budget) : [],
     gantt: buildGantt(execution, now),
     taskRuns: ordered.map(({ run, depth }) => {
       const ended = run.state.endDate ? Date.parse(run.state.endDate) : isTerminal(run.state.current) ? Date.parse(run.state.startDate) : now;
@@ -242,8 +238,8 @@ async function buildRunView(deps: ServerDeps, execution: Execution, now = Date.n
     }),
     outputs: ordered
       .filter(({ run }) => run.outputs && Object.keys(run.outputs).length)
-      .map(({ run }) => ({ taskRunId: run.id, taskId: run.taskId, value: run.value, tree: outputTree(run.outputs) })),
-    flowOutputs: execution.outputs && Object.keys(execution.outputs).length ? outputTree(execution.outputs) : [],
+      .map(({ run }) => ({ taskRunId: run.id, taskId: run.taskId, value: run.value, tree: outputTree(run.outputs, budget) })),
+    flowOutputs: execution.outputs && Object.keys(execution.outputs).length ? outputTree(execution.outputs, budget) : [],
     actions: { kill: !terminal, restart: terminal, replay: terminal },
     // Downloads go through the REST API, which accepts the dashboard session.
     fileUrl: `/api/v1/executions/${encodeURIComponent(execution.id)}/file`,
@@ -313,7 +309,7 @@ export function executionPages(deps: ServerDeps): Hono {
 
   app.get('/ui/executions/:id', async (c) => {
     const id = c.req.param('id');
-    const execution = await loadExecution(deps, id);
+    const execution = await deps.engine.findExecution(id);
     if (!execution) return notFound(c, id);
     const beforeId = /^\d{1,15}$/.test(c.req.query('beforeId') ?? '') ? Number(c.req.query('beforeId')) : undefined;
     const [run, logView] = await Promise.all([
@@ -325,7 +321,7 @@ export function executionPages(deps: ServerDeps): Hono {
 
   app.get('/ui/executions/:id/run', async (c) => {
     const id = c.req.param('id');
-    const execution = await loadExecution(deps, id);
+    const execution = await deps.engine.findExecution(id);
     if (!execution) return notFound(c, id);
     if (!wantsFragment(c)) return c.redirect(`/ui/executions/${encodeURIComponent(id)}`);
     const run = await buildRunView(deps, execution);
@@ -334,7 +330,7 @@ export function executionPages(deps: ServerDeps): Hono {
 
   app.get('/ui/executions/:id/file/preview', async (c) => {
     const id = c.req.param('id');
-    const execution = await loadExecution(deps, id);
+    const execution = await deps.engine.findExecution(id);
     if (!execution) return notFound(c, id);
     const uri = c.req.query('path') ?? '';
     const context = { executionId: id, uri, downloadUrl: `/api/v1/executions/${encodeURIComponent(id)}/file?path=${encodeURIComponent(uri)}` };
