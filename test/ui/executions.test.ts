@@ -39,7 +39,7 @@ const afterExecution = [
   '  - id: notify',
   '    type: io.kestra.plugin.scripts.shell.Commands',
   '    commands:',
-  '      - sleep 0.5',
+  '      - sleep 1.5',
   '      - echo notified after the end',
   '',
 ].join('\n');
