@@ -7,7 +7,7 @@ import type { FlowDef, TriggerDef } from '../flow/types.ts';
 import { findTrigger, ScheduleCron, ScheduleDefinitionError, scheduleTrigger, systemZoneId } from '../triggers/index.ts';
 import { BackfillRequestError, newBackfill, readBackfill, type BackfillRequest, type BackfillState } from './backfill.ts';
 import { withTriggerDefaults } from './live-schedules.ts';
-import { keyOf, rowDate, TriggerStore, type TriggerKey, type TriggerPatch, type TriggerRow } from './trigger-store.ts';
+import { keyOf, rowDate, TriggerStore, type TriggerKey, type TriggerPatch, type TriggerRow, type TriggerSearch } from './trigger-store.ts';
 
 /** The flow has no trigger of that id (HTTP 404). */
 export class TriggerNotFoundError extends Error {
@@ -66,8 +66,8 @@ export class TriggerAdmin {
     this.defaultTimeZone = options.defaultTimeZone ?? systemZoneId();
   }
 
-  /** Trigger states of a namespace (and those below it) and/or a flow, paged from 1. */
-  async search(filter: { namespace?: string; flowId?: string; page?: number; size?: number }): Promise<{ results: TriggerView[]; total: number }> {
+  /** Trigger states of a namespace (and those below it, unless `exactNamespace`) and/or a flow, paged from 1. */
+  async search(filter: TriggerSearch): Promise<{ results: TriggerView[]; total: number }> {
     const { rows, total } = await this.store.search(filter);
     return { results: rows.map(triggerView), total };
   }

@@ -27,6 +27,15 @@ export function rowDate(value: string | null): Date | null {
   return value === null ? null : new Date(toIsoTimestamp(value));
 }
 
+export interface TriggerSearch {
+  namespace?: string;
+  exactNamespace?: boolean;
+  flowId?: string;
+  /** From 1. */
+  page?: number;
+  size?: number;
+}
+
 /** Another claim holds the trigger longer than a request may wait (PostgreSQL `lock_timeout`). */
 export class TriggerBusyError extends Error {
   constructor(key: TriggerKey, options?: { cause?: unknown }) {
@@ -159,10 +168,12 @@ export class TriggerStore {
     return row?.id;
   }
 
-  /** Rows of a namespace (and those below it) and/or a flow, paged from 1. */
-  async search(filter: { namespace?: string; flowId?: string; page?: number; size?: number }): Promise<{ rows: TriggerRow[]; total: number }> {
+  /** Rows of a namespace (and those below it, unless `exactNamespace`) and/or a flow, paged from 1. */
+  async search(filter: TriggerSearch): Promise<{ rows: TriggerRow[]; total: number }> {
     const conditions: SQL[] = [];
-    if (filter.namespace) {
+    if (filter.namespace && filter.exactNamespace) {
+      conditions.push(eq(triggers.namespace, filter.namespace));
+    } else if (filter.namespace) {
       conditions.push(or(eq(triggers.namespace, filter.namespace), like(triggers.namespace, `${escapeLike(filter.namespace)}.%`))!);
     }
     if (filter.flowId) conditions.push(eq(triggers.flowId, filter.flowId));

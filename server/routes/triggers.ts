@@ -13,11 +13,35 @@ interface TriggerRef {
   triggerId: string;
 }
 
-/** The JSON body of a trigger request, with `namespace`, `flowId` and `triggerId`; 400 naming what is missing. */
+/** A date-time from an HTML form (`datetime-local`, labelled UTC in the dashboard): read as UTC when it has no offset. */
+function formDate(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const text = value.trim();
+  return /(Z|[+-]\d{2}:?\d{2})$/i.test(text) || !text.includes('T') ? text : `${text}Z`;
+}
+
+/**
+ * The body of a trigger request, with `namespace`, `flowId` and `triggerId`; 400 naming what is
+ * missing. JSON as Kestra's API takes it, or the dashboard's form (`start`, `end` for a backfill).
+ */
 async function triggerBody(c: Context): Promise<TriggerRef & Record<string, unknown>> {
-  const body: unknown = await c.req.json().catch(() => {
-    throw new HttpError(400, 'request body is not valid JSON');
-  });
+  const type = c.req.header('content-type') ?? '';
+  let body: unknown;
+  if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+    const form = await c.req.parseBody();
+    const start = formDate(form.start);
+    body = {
+      namespace: form.namespace,
+      flowId: form.flowId,
+      triggerId: form.triggerId,
+      ...(start ? { backfill: { start, end: formDate(form.end) } } : {}),
+      ...(typeof form.disabled === 'string' ? { disabled: form.disabled === 'true' } : {}),
+    };
+  } else {
+    body = await c.req.json().catch(() => {
+      throw new HttpError(400, 'request body is not valid JSON');
+    });
+  }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'request body must be a JSON object');
   const fields = body as Record<string, unknown>;
   const missing = ['namespace', 'flowId', 'triggerId'].filter((f) => typeof fields[f] !== 'string' || fields[f] === '');
@@ -42,7 +66,7 @@ export function triggerRoutes(deps: ServerDeps): Hono {
   const admin = new TriggerAdmin(deps.db);
   const liveFlow = async (ref: TriggerRef): Promise<FlowDef> => (await deps.flows.getFlow(ref.namespace, ref.flowId).catch(rethrow)).definition;
 
-  const search = async (c: Context, filter: { namespace?: string; flowId?: string }) =>
+  const search = async (c: Context, filter: { namespace?: string; exactNamespace?: boolean; flowId?: string }) =>
     c.json(
       await admin.search({
         ...filter,
@@ -81,7 +105,7 @@ export function triggerRoutes(deps: ServerDeps): Hono {
   });
 
   // After the literal routes: `search` and `backfill` are not namespaces.
-  app.get('/api/v1/triggers/:namespace/:flowId', (c) => search(c, { namespace: c.req.param('namespace'), flowId: c.req.param('flowId') }));
+  app.get('/api/v1/triggers/:namespace/:flowId', (c) => search(c, { namespace: c.req.param('namespace'), exactNamespace: true, flowId: c.req.param('flowId') }));
 
   return app;
 }

@@ -4,7 +4,7 @@ import type { Database } from '../../db/index.ts';
 import type { Engine, TriggerView } from '../../engine/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import {
-  apiRequest, executionsOf, flowEngine, FlowPublisher, ManualClock, scheduledFlow, testApp, testScheduler, tickAndSettle,
+  API_TOKEN, apiRequest, executionsOf, flowEngine, FlowPublisher, ManualClock, scheduledFlow, testApp, testScheduler, tickAndSettle,
 } from './support.ts';
 
 /** The seed course's monthly taxi schedule (Part 7), with a task that shows the file it would load. */
@@ -187,6 +187,19 @@ describeEachDatabase('backfill', (open) => {
     await api('/api/v1/triggers', apiRequest('PUT', { namespace: 'zoomcamp', flowId: 'taxi' }), 400);
     const anonymous = await app.request('/api/v1/triggers/search');
     expect(anonymous.status).toBe(401);
+  });
+
+  it("takes the dashboard's form as well: dates without offset are UTC", async () => {
+    await publisher.only(TAXI);
+    const form = new URLSearchParams({ ...TAXI_TRIGGER, start: '2017-01-01T00:00', end: '2017-02-01T09:00' });
+    const res = await app.request('/api/v1/triggers', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as TriggerView).backfill).toMatchObject({ start: '2017-01-01T00:00:00.000Z', end: '2017-02-01T09:00:00.000Z', total: 2 });
+    await api('/api/v1/triggers/backfill/delete', apiRequest('POST', TAXI_TRIGGER));
   });
 
   it('disables and enables a trigger through the API', async () => {
