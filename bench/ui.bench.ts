@@ -10,7 +10,7 @@ import { median, printBench } from './report.ts';
 
 const EXECUTIONS = 10_000;
 const LOG_LINES = 100_000;
-const WARMUP = 5;
+const WARMUP = 10;
 const ROUNDS = 20;
 /**
  * Kestra's anchor: the execution page froze the browser for about a second on executions with many
