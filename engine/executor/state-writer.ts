@@ -54,9 +54,11 @@ export class StateWriter {
       this.dirtyRuns.clear();
       const writeExecution = this.executionDirty;
       this.executionDirty = false;
-      // The execution row first: task runs reference it.
-      if (writeExecution) await this.repository.saveExecution({ ...this.execution, taskRunList: [] });
+      // Task runs first, the execution row last: whoever reads a terminated execution then finds its
+      // task runs terminated too. (The row exists already: the engine stores it before the run starts,
+      // so the task runs' foreign key holds.)
       await this.repository.saveTaskRuns(runs);
+      if (writeExecution) await this.repository.saveExecution({ ...this.execution, taskRunList: [] });
     } catch (err) {
       this.failure ??= err;
     } finally {
