@@ -41,6 +41,7 @@ export interface TriggerView {
   backfill: BackfillState | null;
 }
 
+/** A trigger row as the API serves it. */
 export function triggerView(row: TriggerRow): TriggerView {
   return {
     namespace: row.namespace,
