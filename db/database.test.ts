@@ -5,8 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { asc, eq, sql } from 'drizzle-orm';
-import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core';
+import { asc, eq, getTableName, is, sql } from 'drizzle-orm';
+import { bigint, PgTable, pgSchema, serial, text } from 'drizzle-orm/pg-core';
+import * as schema from './schema.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createTestPostgresDatabase, describeEachDatabase, postgresService } from '../test/support/databases.ts';
 import {
@@ -38,7 +39,8 @@ const appliedMigrations = pgSchema('drizzle').table('__drizzle_migrations', {
 const JOURNAL = JSON.parse(readFileSync(new URL('../migrations/meta/_journal.json', import.meta.url), 'utf8')) as {
   entries: unknown[];
 };
-const TABLES = ['executions', 'flow_revisions', 'flows', 'kv', 'logs', 'task_runs', 'triggers'];
+// Every table the schema declares: the migrations must create exactly these.
+const TABLES = Object.values(schema).filter((t) => is(t, PgTable)).map((t) => getTableName(t as PgTable)).sort();
 
 async function publicTables(db: Db): Promise<string[]> {
   const rows = await db
