@@ -15,7 +15,7 @@ import { buildOutputs } from './outputs.ts';
 import { StateWriter } from './state-writer.ts';
 import type { EngineResources } from './resources.ts';
 import { nextRetryDelay } from './retry.ts';
-import { createTaskContext, templateServices } from './task-context.ts';
+import { createTaskContext, templateServices, type TaskContextInput } from './task-context.ts';
 import { newId } from '../ids.ts';
 import { isTruthy } from '../truthy.ts';
 
@@ -224,25 +224,7 @@ export class ExecutionRun {
         const timeout = task.timeout === undefined ? undefined : String(await this.render(task.timeout, run, task, scope));
         const variables = this.variables(task, run, scope);
         const props = await this.renderProps(plugin, task, variables);
-        const built = createTaskContext({
-          resources: this.resources,
-          flow: this.flow,
-          execution: this.execution,
-          task,
-          taskRun: run,
-          attemptNumber,
-          props,
-          variables,
-          logger,
-          signal: controller.signal,
-          sharedWorkingDirectory: scope.workingDirectory,
-        readable: this.readable,
-          runTasks: async () => {
-            throw new Error(`runnable task ${task.id} cannot run child tasks`);
-          },
-          runSubflow: (request) => this.hooks.startSubflow(this, run, request),
-          outputs: () => this.outputs(),
-        });
+        const built = this.taskContext(task, run, scope, { attemptNumber, props, variables, logger, signal: controller.signal });
         cleanup = built.cleanup;
         const work = plugin.run(built.context);
         const aborted = new Promise<never>((_, reject) => {
@@ -299,26 +281,17 @@ export class ExecutionRun {
     try {
       const variables = this.variables(task, run, scope);
       const props = await this.renderProps(plugin, task, variables);
-      const built = createTaskContext({
-        resources: this.resources,
-        flow: this.flow,
-        execution: this.execution,
-        task,
-        taskRun: run,
+      const built = this.taskContext(task, run, scope, {
         attemptNumber: 1,
         props,
         variables,
         logger,
         signal: this.killController.signal,
-        sharedWorkingDirectory: scope.workingDirectory,
-        readable: this.readable,
         runTasks: async (tasks: TaskDef[], options: RunTasksOptions = {}) => {
           const state = await this.runList(tasks, this.childScope(run, scope, options));
           childStates.push(state);
           return state;
         },
-        runSubflow: (request) => this.hooks.startSubflow(this, run, request),
-        outputs: () => this.outputs(),
       });
       cleanup = built.cleanup;
       const result = await plugin.run(built.context);
@@ -334,6 +307,32 @@ export class ExecutionRun {
     } finally {
       await cleanup?.().catch(() => undefined);
     }
+  }
+
+  /** The TaskContext of one attempt; only flowables get a `runTasks` that runs children. */
+  private taskContext(
+    task: TaskDef,
+    run: TaskRun,
+    scope: Scope,
+    own: Pick<TaskContextInput, 'attemptNumber' | 'props' | 'variables' | 'logger' | 'signal'> & { runTasks?: TaskContextInput['runTasks'] },
+  ) {
+    return createTaskContext({
+      resources: this.resources,
+      flow: this.flow,
+      execution: this.execution,
+      task,
+      taskRun: run,
+      sharedWorkingDirectory: scope.workingDirectory,
+      readable: this.readable,
+      runSubflow: (request) => this.hooks.startSubflow(this, run, request),
+      outputs: () => this.outputs(),
+      ...own,
+      runTasks:
+        own.runTasks ??
+        (async () => {
+          throw new Error(`runnable task ${task.id} cannot run child tasks`);
+        }),
+    });
   }
 
   private childScope(run: TaskRun, scope: Scope, options: RunTasksOptions): Scope {
