@@ -11,6 +11,7 @@ import { createApp } from '../../server/index.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv, type Syncer } from '../../sync/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { createRepo, startGitServer, type GitServer, type TestRepo } from '../support/git-server.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const SECRET = 'webhook-secret-123';
 const TOKEN = 'api-token-xyz';
@@ -29,16 +30,6 @@ function githubPush(body: object, options: { secret?: string; delivery?: string;
   };
   if (options.secret !== undefined) headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', options.secret).update(raw).digest('hex')}`;
   return { method: 'POST', headers, body: raw };
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describeEachDatabase('git sync end to end', (open) => {

@@ -1,18 +1,9 @@
 import { beforeAll, afterAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { ADMIN, block, Client, GIT_PASSWORD, HELLO_FLOW, INPUTS_FLOW, SHAPES_FLOW, startDashboard, type Dashboard } from './dashboard.ts';
 
 const api = async (client: Client, path: string) => (await client.request(path)).json();
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describeEachDatabase('dashboard pages', (open) => {
   let dash: Dashboard;
