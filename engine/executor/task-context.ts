@@ -12,6 +12,7 @@ import { executionPrefix, isKestraUri, taskRunPrefix } from '../storage/index.ts
 import { renderTemplate, renderValue, type TemplateServices } from '../template/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import type { EngineResources } from './resources.ts';
+import { lookupServices } from '../template-lookups.ts';
 
 export interface TaskContextInput {
   resources: EngineResources;
@@ -127,19 +128,7 @@ export function templateServices(resources: EngineResources, execution: Executio
     }
   };
   return {
-    async kv(key, namespace, errorOnMissing) {
-      const entry = await resources.kv.get(namespace ?? execution.namespace, key);
-      if (!entry) {
-        if (errorOnMissing) throw new Error(`The key '${key}' does not exist in the namespace '${namespace ?? execution.namespace}'.`);
-        return null;
-      }
-      return entry.value;
-    },
-    async secret(name) {
-      const value = await resources.secrets.get(name);
-      if (value !== undefined) resources.masker.add(value);
-      return value;
-    },
+    ...lookupServices(resources, execution.namespace),
     async read(path) {
       if (isKestraUri(path)) {
         checkUri(path);

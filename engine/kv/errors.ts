@@ -55,3 +55,11 @@ export class KvKeyExistsError extends KvError {
     this.name = 'KvKeyExistsError';
   }
 }
+
+/** `kv('KEY')` (or kv.Get/Delete with `errorOnMissing`) on a key that is absent or expired. */
+export class KvKeyMissingError extends KvError {
+  constructor(namespace: string, key: string) {
+    super(`The key '${key}' does not exist in the namespace '${namespace}'.`, namespace, key);
+    this.name = 'KvKeyMissingError';
+  }
+}

@@ -1,34 +1,15 @@
 /** What a trigger renders before it starts an execution: its key, its inputs, its labels. */
-import type { KvStore } from '../kv/types.ts';
-import type { SecretStore } from '../secrets/types.ts';
+import { lookupServices, type LookupResources } from '../template-lookups.ts';
 import type { TemplateServices } from '../template/index.ts';
 import { renderTemplate, renderValue } from '../template/index.ts';
 import type { FlowDef, TriggerDef } from '../flow/types.ts';
 
 /** The engine resources trigger templates may reach (`secret()`, `kv()`). */
-export interface TriggerTemplateResources {
-  secrets: SecretStore;
-  kv: KvStore;
-  masker: { add(value: string): void };
-}
+export type TriggerTemplateResources = LookupResources;
 
 /** `secret()` and `kv()` for the templates of a trigger of a flow in `namespace`. */
 export function triggerTemplateServices(resources: TriggerTemplateResources, namespace: string): TemplateServices {
-  return {
-    async secret(name) {
-      const value = await resources.secrets.get(name);
-      if (value !== undefined) resources.masker.add(value);
-      return value;
-    },
-    async kv(key, kvNamespace, errorOnMissing) {
-      const entry = await resources.kv.get(kvNamespace ?? namespace, key);
-      if (!entry) {
-        if (errorOnMissing) throw new Error(`The key '${key}' does not exist in the namespace '${kvNamespace ?? namespace}'.`);
-        return null;
-      }
-      return entry.value;
-    },
-  };
+  return lookupServices(resources, namespace);
 }
 
 /** The `flow` variable trigger templates see. */

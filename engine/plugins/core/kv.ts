@@ -1,3 +1,4 @@
+import { KvKeyMissingError } from '../../kv/errors.ts';
 import type { KvType } from '../../kv/types.ts';
 import { TaskFailure, type TaskPlugin } from '../types.ts';
 
@@ -38,7 +39,7 @@ export const kvGet: TaskPlugin<{ key: string; namespace?: string; errorOnMissing
     const namespace = ctx.props.namespace ?? ctx.flow.namespace;
     const entry = await ctx.kv.get(namespace, ctx.props.key);
     if (!entry && String(ctx.props.errorOnMissing) === 'true') {
-      throw new TaskFailure(`The key '${ctx.props.key}' does not exist in the namespace '${namespace}'.`);
+      throw new TaskFailure(new KvKeyMissingError(namespace, ctx.props.key).message);
     }
     return { outputs: { value: entry?.value ?? null } };
   },
@@ -55,7 +56,7 @@ export const kvDelete: TaskPlugin<{ key: string; namespace?: string; errorOnMiss
     const namespace = ctx.props.namespace ?? ctx.flow.namespace;
     const deleted = await ctx.kv.delete(namespace, ctx.props.key);
     if (!deleted && String(ctx.props.errorOnMissing) === 'true') {
-      throw new TaskFailure(`The key '${ctx.props.key}' does not exist in the namespace '${namespace}'.`);
+      throw new TaskFailure(new KvKeyMissingError(namespace, ctx.props.key).message);
     }
     return { outputs: { deleted } };
   },
