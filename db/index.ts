@@ -10,6 +10,7 @@ export * from './schema.ts';
 export { DatabaseError, type Database, type DatabaseDriver, type Db, type OpenDatabaseOptions } from './types.ts';
 export { describePostgresUrl } from './postgres.ts';
 export { toIsoTimestamp } from './timestamps.ts';
+export { escapeLike } from './like.ts';
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
 const IN_MEMORY = 'memory://';

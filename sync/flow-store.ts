@@ -4,6 +4,7 @@ import type { Db } from '../db/index.ts';
 import { flowRevisions, flows, namespaceFiles, toIsoTimestamp } from '../db/index.ts';
 import type { FlowDef, FlowSource, ResolvedFlow } from '../engine/index.ts';
 import type { NamespaceFiles } from '../engine/namespace-files/types.ts';
+import { escapeLike } from '../db/index.ts';
 
 /** `{sha, author, email, message, date}` of the commit a revision came from. */
 export interface CommitInfo {
@@ -240,9 +241,6 @@ export function normalizeNamespacePath(path: string): string {
   return `/${segments.join('/')}`;
 }
 
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 function revisionLabel(r: FlowRevision): string {
   return r.commit ? `${r.commit.sha.slice(0, 12)} ${r.commit.message.split('\n')[0]}` : `revision ${r.revision}`;

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { parseIsoDuration } from '../duration.ts';
 import { applyPluginDefaults } from '../flow/index.ts';
 import type { FlowDef, TaskDef } from '../flow/types.ts';
@@ -500,7 +499,7 @@ function kestraEnvs(env: Record<string, string | undefined>): Record<string, str
   return out;
 }
 
-export function messageOf(err: unknown): string {
+function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -515,8 +514,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-export async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
 }

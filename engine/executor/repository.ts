@@ -4,6 +4,7 @@ import { executions, logs, taskRuns } from '../../db/schema.ts';
 import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
 import type { State, StateType } from '../state.ts';
 import type { Execution, TaskRun } from './model.ts';
+import { escapeLike } from '../../db/index.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
 type TaskRunRow = typeof taskRuns.$inferSelect;
@@ -304,9 +305,3 @@ function fromLogRow(r: LogRow): StoredLogEntry {
     message: r.message,
   };
 }
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-export type { StateType };

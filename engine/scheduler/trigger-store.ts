@@ -7,6 +7,7 @@
 import { and, asc, count, eq, like, not, or, sql, type SQL } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
 import { executions, toIsoTimestamp, triggers, type Db } from '../../db/index.ts';
+import { escapeLike } from '../../db/index.ts';
 
 export type TriggerRow = typeof triggers.$inferSelect;
 export type TriggerPatch = Partial<Omit<typeof triggers.$inferInsert, 'namespace' | 'flowId' | 'triggerId' | 'updatedAt'>>;
@@ -73,9 +74,6 @@ function matches(key: TriggerKey): SQL {
   return and(eq(triggers.namespace, key.namespace), eq(triggers.flowId, key.flowId), eq(triggers.triggerId, key.triggerId))!;
 }
 
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 /** Reads and claims trigger rows. */
 export class TriggerStore {
