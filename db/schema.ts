@@ -202,3 +202,35 @@ export const syncRequests = pgTable('sync_requests', {
   uniqueIndex('sync_requests_delivery_idx').on(t.provider, t.deliveryId),
   index('sync_requests_pending_idx').on(t.processedAt),
 ]);
+
+/**
+ * Concurrency admission (`concurrency: {limit, behavior}`): one row per execution of a limited flow that
+ * holds a slot (`RUNNING`) or waits for one (`QUEUED`). Rows are changed only under the flow's advisory
+ * lock, so the count of `RUNNING` rows never exceeds the limit whichever process admits; `seq` keeps
+ * the queue first-come, first-served.
+ */
+export const concurrencySlots = pgTable('concurrency_slots', {
+  executionId: text('execution_id').primaryKey(),
+  namespace: text('namespace').notNull(),
+  flowId: text('flow_id').notNull(),
+  /** `RUNNING` (holds a slot) or `QUEUED`. */
+  status: text('status').notNull(),
+  seq: bigserial('seq', { mode: 'number' }).notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('concurrency_slots_flow_idx').on(t.namespace, t.flowId, t.status, t.seq)]);
+
+/**
+ * The window of a Flow trigger's `preconditions`: which upstream conditions were met in the current time
+ * window. One row per (flow, trigger); changed under its row lock, so two executions ending at once
+ * cannot both see the last condition met and fire twice.
+ */
+export const flowTriggerWindows = pgTable('flow_trigger_windows', {
+  namespace: text('namespace').notNull(),
+  flowId: text('flow_id').notNull(),
+  triggerId: text('trigger_id').notNull(),
+  windowStart: ts('window_start').notNull(),
+  windowEnd: ts('window_end').notNull(),
+  /** Condition id → the execution that met it: `{executionId, namespace, flowId, state, date}`. */
+  met: jsonb('met').notNull().default({}),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.namespace, t.flowId, t.triggerId] })]);

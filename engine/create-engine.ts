@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../db/index.ts';
+import { ConcurrencyGate } from './concurrency/index.ts';
 import { Engine } from './executor/engine.ts';
 import { LogWriter } from './executor/log-writer.ts';
 import { ExecutionRepository } from './executor/repository.ts';
@@ -41,6 +42,7 @@ export function createEngine(options: EngineOptions): Engine {
     masker,
     namespaceFiles: options.namespaceFiles ?? new DirectoryNamespaceFiles({ root: join(options.dataDir, 'files'), layout: 'per-namespace' }),
     flows: options.flows ?? new StaticFlowSource(),
+    concurrency: new ConcurrencyGate(options.db),
     workRoot: options.workRoot ?? join(tmpdir(), 'baton-work'),
     env,
   });

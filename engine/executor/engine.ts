@@ -131,13 +131,44 @@ export class Engine {
   /** Runs a created (or restarted, or replayed) execution to its end. */
   async run(run: ExecutionRun): Promise<Execution> {
     const id = run.execution.id;
+    const concurrency = run.flow.concurrency;
     try {
+      if (concurrency && !run.killed) {
+        const refused = await this.admit(run, concurrency);
+        if (refused) return refused;
+      }
       return await run.run();
     } finally {
+      if (concurrency) await this.resources.concurrency.release(run.execution, concurrency);
       const tracked = this.runs.get(id);
       this.runs.delete(id);
       this.children.delete(id);
       tracked?.settle();
+    }
+  }
+
+  /**
+   * Applies the flow's `concurrency` before the run starts: returns at once with a slot, waits as
+   * QUEUED for one, or ends the execution CANCELLED or FAILED (returned) when the flow says so.
+   */
+  private async admit(run: ExecutionRun, concurrency: NonNullable<FlowDef['concurrency']>): Promise<Execution | undefined> {
+    const gate = this.resources.concurrency;
+    const { decision, running } = await gate.admit(run.execution, concurrency);
+    const reached = `flow concurrency limit reached (${running} of ${concurrency.limit} running)`;
+    switch (decision) {
+      case 'RUN':
+        return undefined;
+      case 'CANCEL':
+        return run.refuse('CANCELLED', `Execution cancelled: ${reached}, behavior CANCEL`);
+      case 'FAIL':
+        return run.refuse('FAILED', `Execution failed: ${reached}, behavior FAIL`);
+      case 'QUEUED':
+        await run.markQueued(`Execution queued: ${reached}`);
+        // A kill while queued ends the wait; the run then goes straight to KILLED.
+        await gate.waitForSlot(run.execution, concurrency, run.killSignal);
+        return undefined;
+      default:
+        return assertNever(decision);
     }
   }
 
@@ -399,4 +430,8 @@ function snapshotExecution(execution: Execution): Execution {
     ...execution,
     taskRunList: execution.taskRunList.map((run) => ({ ...run, attempts: run.attempts.map((a) => ({ ...a })) })),
   };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected admission decision: ${String(value)}`);
 }

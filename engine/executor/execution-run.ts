@@ -104,6 +104,40 @@ export class ExecutionRun {
     this.killController.abort(new Error('killed'));
   }
 
+  /** Aborted when the execution is killed (a queued execution stops waiting for its slot). */
+  get killSignal(): AbortSignal {
+    return this.killController.signal;
+  }
+
+  /** The flow's concurrency limit is reached and it queues: the execution waits as QUEUED, stored so. */
+  async markQueued(reason: string): Promise<void> {
+    const e = this.execution;
+    e.state = transition(e.state, 'QUEUED', `execution ${e.id}`);
+    this.executionLogger().info(reason);
+    this.markExecution();
+    await this.writer.flush();
+  }
+
+  /**
+   * The flow's concurrency limit is reached and its behavior is CANCEL or FAIL: the execution ends at
+   * once, without running a task, and its log says why.
+   */
+  async refuse(state: 'CANCELLED' | 'FAILED', reason: string): Promise<Execution> {
+    const e = this.execution;
+    const log = this.executionLogger();
+    if (state === 'FAILED') log.error(reason);
+    else log.warn(reason);
+    e.state = transition(e.state, state, `execution ${e.id}`);
+    this.markExecution();
+    await this.writer.flush();
+    await this.resources.logs.flush();
+    return e;
+  }
+
+  private executionLogger() {
+    return this.resources.logs.logger({ executionId: this.execution.id, taskRunId: null, taskId: null, attemptNumber: null });
+  }
+
   /** Runs the flow to a terminal state. */
   async run(): Promise<Execution> {
     const e = this.execution;

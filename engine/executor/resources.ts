@@ -1,3 +1,4 @@
+import type { ConcurrencyGate } from '../concurrency/index.ts';
 import type { FlowDef } from '../flow/types.ts';
 import type { KvStore } from '../kv/types.ts';
 import type { NamespaceFiles } from '../namespace-files/types.ts';
@@ -30,6 +31,8 @@ export interface EngineResources {
   masker: { add(value: string): void; mask(text: string): string; maskDeep<T>(value: T): T };
   namespaceFiles: NamespaceFiles;
   flows: FlowSource;
+  /** Admission of executions of flows with a `concurrency` limit. */
+  concurrency: ConcurrencyGate;
   /** Parent folder of task working directories. */
   workRoot: string;
   /** Source of `envs.*` (KESTRA_-prefixed variables). */
