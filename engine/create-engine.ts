@@ -7,6 +7,7 @@ import { LogWriter } from './executor/log-writer.ts';
 import { ExecutionRepository } from './executor/repository.ts';
 import type { FlowSource } from './executor/resources.ts';
 import { StaticFlowSource } from './executor/flow-sources.ts';
+import type { PluginDefault } from './flow/types.ts';
 import { DbKvStore } from './kv/index.ts';
 import { DirectoryNamespaceFiles } from './namespace-files/index.ts';
 import type { NamespaceFiles } from './namespace-files/types.ts';
@@ -26,6 +27,8 @@ export interface EngineOptions {
   env?: Record<string, string | undefined>;
   /** Parent of task working directories (default: the OS temp dir). */
   workRoot?: string;
+  /** Instance-level plugin defaults, applied after each flow's own (`forced` ones override the flow). */
+  pluginDefaults?: readonly PluginDefault[];
 }
 
 /** Assembles an Engine from its parts: database, local-disk storage, KV, env secrets. */
@@ -45,5 +48,6 @@ export function createEngine(options: EngineOptions): Engine {
     concurrency: new ConcurrencyGate(options.db),
     workRoot: options.workRoot ?? join(tmpdir(), 'baton-work'),
     env,
+    pluginDefaults: options.pluginDefaults,
   });
 }

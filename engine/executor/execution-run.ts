@@ -196,7 +196,7 @@ export class ExecutionRun {
 
   /** One task: plugin defaults, runIf, then its attempts (runnable) or its children (flowable). */
   private async runTask(rawTask: TaskDef, scope: Scope): Promise<StateType | null> {
-    const task = applyPluginDefaults(rawTask, this.flow.pluginDefaults);
+    const task = applyPluginDefaults(rawTask, [...(this.flow.pluginDefaults ?? []), ...(this.resources.pluginDefaults ?? [])]);
     // Disabled tasks are removed from the flow, as Kestra does: no task run at all.
     if (task.disabled === true) return null;
     const earlier = this.takePrior(task.id, scope);

@@ -1,5 +1,5 @@
 import type { ConcurrencyGate } from '../concurrency/index.ts';
-import type { FlowDef } from '../flow/types.ts';
+import type { FlowDef, PluginDefault } from '../flow/types.ts';
 import type { KvStore } from '../kv/types.ts';
 import type { NamespaceFiles } from '../namespace-files/types.ts';
 import type { SecretStore } from '../secrets/types.ts';
@@ -37,4 +37,9 @@ export interface EngineResources {
   workRoot: string;
   /** Source of `envs.*` (KESTRA_-prefixed variables). */
   env: Record<string, string | undefined>;
+  /**
+   * Instance-level plugin defaults (Kestra's `kestra.plugins.defaults`): they apply after the flow's
+   * own, so a flow's value wins unless the instance entry is `forced`.
+   */
+  pluginDefaults?: readonly PluginDefault[];
 }

@@ -102,6 +102,10 @@ function taskStorage(
       checkReadable(uri);
       return storage.readBuffer(uri);
     },
+    async stream(uri) {
+      checkReadable(uri);
+      return storage.get(uri);
+    },
     async download(uri, destination) {
       checkReadable(uri);
       await mkdir(dirname(destination), { recursive: true });

@@ -115,6 +115,8 @@ export interface TaskStorage {
   putFile(name: string, data: Buffer | string | { file: string } | NodeJS.ReadableStream): Promise<string>;
   /** Read a kestra:// URI of this execution (or its parents); anything else is refused. */
   read(uri: string): Promise<Buffer>;
+  /** The same, as a stream: for files too large to hold in memory. */
+  stream(uri: string): Promise<NodeJS.ReadableStream>;
   /** Copy a kestra:// URI of this execution to a local path. */
   download(uri: string, destination: string): Promise<void>;
   /** Delete every file of this execution; resolves to the deleted URIs. */

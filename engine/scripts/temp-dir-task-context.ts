@@ -85,6 +85,10 @@ export async function createTempDirTaskContext<P>(
       checkReadable(uri);
       return storage.readBuffer(uri);
     },
+    async stream(uri) {
+      checkReadable(uri);
+      return storage.get(uri);
+    },
     async download(uri, destination) {
       checkReadable(uri);
       await mkdir(dirname(destination), { recursive: true });
