@@ -16,6 +16,7 @@ import { subflow } from './flow/subflow.ts';
 import { switchTask } from './flow/switch.ts';
 import { workingDirectory } from './flow/working-directory.ts';
 import { duckdbQuery } from './jdbc/duckdb-query.ts';
+import { slackIncomingWebhook } from './notifications/slack-incoming-webhook.ts';
 import { pythonCommands } from './scripts/python-commands.ts';
 import { pythonScript } from './scripts/python-script.ts';
 import { shellCommands } from './scripts/shell-commands.ts';
@@ -32,6 +33,8 @@ const PLUGINS: readonly TaskPlugin[] = [
   shellCommands, shellScript, pythonCommands, pythonScript,
   // data
   duckdbQuery,
+  // notifications
+  slackIncomingWebhook,
   // flowable
   sequential, parallel, ifTask, switchTask, forEach, subflow, workingDirectory,
 ];
