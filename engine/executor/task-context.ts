@@ -58,6 +58,7 @@ export function createTaskContext(input: TaskContextInput): { context: TaskConte
     storage: taskStorage(resources, execution, input.readable, input.task.id, taskRun.id),
     kv: resources.kv,
     namespaceFiles: resources.namespaceFiles,
+    env: resources.env,
     async workingDirectory() {
       if (input.sharedWorkingDirectory) return input.sharedWorkingDirectory;
       if (!ownDir) {

@@ -97,6 +97,8 @@ export interface TaskContext<Props = Record<string, unknown>> {
   storage: TaskStorage;
   kv: KvStore;
   namespaceFiles: NamespaceFiles;
+  /** The environment the engine was given (process.env unless a test passed its own): service endpoints and similar settings. */
+  env?: Record<string, string | undefined>;
   /** A directory for this task run (shared with siblings inside WorkingDirectory); created on first call. */
   workingDirectory(): Promise<string>;
   /** Register a value that must never appear in logs or outputs. */
