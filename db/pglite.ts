@@ -128,6 +128,9 @@ export async function openPglite(dataDir: string): Promise<Database> {
   return {
     db,
     driver: 'pglite',
+    async listen(channel, onPayload) {
+      return client.listen(channel, (payload) => onPayload(payload));
+    },
     close: () => {
       closing ??= client.close().finally(release);
       return closing;

@@ -32,6 +32,11 @@ export async function openPostgres(url: string): Promise<Database> {
   return {
     db: drizzle({ client, schema }),
     driver: 'postgres',
+    async listen(channel, onPayload) {
+      // postgres-js keeps one dedicated connection for every LISTEN and re-listens after a reconnect.
+      const subscription = await client.listen(channel, (payload) => onPayload(payload));
+      return () => subscription.unlisten();
+    },
     close: () => {
       closing ??= client.end({ timeout: 5 });
       return closing;

@@ -16,6 +16,11 @@ export type DatabaseDriver = 'pglite' | 'postgres';
 export interface Database {
   db: Db;
   driver: DatabaseDriver;
+  /**
+   * Subscribes to a PostgreSQL notification channel (`LISTEN`); `pg_notify` in a transaction is
+   * delivered when it commits, to every process on the database. Resolves to the unsubscribe.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Releases the connection(s); idempotent. */
   close(): Promise<void>;
 }

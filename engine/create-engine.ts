@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Db } from '../db/index.ts';
+import type { Database, Db } from '../db/index.ts';
 import { ConcurrencyGate } from './concurrency/index.ts';
 import { Engine } from './executor/engine.ts';
 import { LogWriter } from './executor/log-writer.ts';
@@ -25,6 +25,8 @@ export interface EngineOptions {
   secrets?: SecretStore;
   /** Environment for `envs.*` and `SECRET_*` (default: process.env). */
   env?: Record<string, string | undefined>;
+  /** LISTEN on the database, so work freed by another process (a concurrency slot) is picked up at once. */
+  listen?: Database['listen'];
   /** Parent of task working directories (default: the OS temp dir). */
   workRoot?: string;
   /** Instance-level plugin defaults, applied after each flow's own (`forced` ones override the flow). */
@@ -45,7 +47,7 @@ export function createEngine(options: EngineOptions): Engine {
     masker,
     namespaceFiles: options.namespaceFiles ?? new DirectoryNamespaceFiles({ root: join(options.dataDir, 'files'), layout: 'per-namespace' }),
     flows: options.flows ?? new StaticFlowSource(),
-    concurrency: new ConcurrencyGate(options.db),
+    concurrency: new ConcurrencyGate(options.db, { listen: options.listen }),
     workRoot: options.workRoot ?? join(tmpdir(), 'baton-work'),
     env,
     pluginDefaults: options.pluginDefaults,

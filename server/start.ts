@@ -95,7 +95,9 @@ export async function startServer(options: {
     database = await openDatabase({ url: env.DATABASE_URL || undefined, dataDir: options.dataDir });
     const db = database.db;
     const flows = new FlowStore(db);
-    const engine = createEngine({ db, dataDir: options.dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env });
+    const engine = createEngine({
+      db, listen: database.listen, dataDir: options.dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env,
+    });
     const log = (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => logger[level](data ?? {}, message);
     const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log });
     if (!config.webhookSecret) logger.warn('no BATON_GIT_WEBHOOK_SECRET: push webhooks are accepted unsigned');

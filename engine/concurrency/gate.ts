@@ -42,13 +42,30 @@ const TERMINAL_STATES = STATES.filter(isTerminal);
 /** How often a queued execution looks for a slot freed by another process (this process wakes it at once). */
 export const DEFAULT_SLOT_POLL_MS = 500;
 
+/** The channel promotions are announced on (payload: promoted execution ids, comma-separated). */
+export const SLOT_CHANNEL = 'baton_concurrency_slots';
+
+/** Execution ids per notification: PostgreSQL caps a payload at 8000 bytes. */
+const IDS_PER_NOTIFY = 200;
+
+export interface ConcurrencyGateOptions {
+  /** How often a queued execution looks for a slot without being woken (default DEFAULT_SLOT_POLL_MS). */
+  pollMs?: number;
+  /**
+   * LISTEN on the database (see Database.listen): a slot freed by another process wakes the execution
+   * it promoted at once instead of at its next poll.
+   */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
+}
+
 export class ConcurrencyGate {
-  /** Queued executions of this process, woken when a release here promotes them. */
+  /** Queued executions of this process, woken when a release (here, or elsewhere through NOTIFY) promotes them. */
   private readonly waiters = new Map<string, () => void>();
+  private listening: Promise<unknown> | undefined;
 
   constructor(
     private readonly db: Db,
-    private readonly options: { pollMs?: number } = {},
+    private readonly options: ConcurrencyGateOptions = {},
   ) {}
 
   /**
@@ -83,6 +100,7 @@ export class ConcurrencyGate {
    */
   async waitForSlot(holder: SlotHolder, concurrency: ConcurrencyLimit, signal: AbortSignal): Promise<boolean> {
     const pollMs = this.options.pollMs ?? DEFAULT_SLOT_POLL_MS;
+    await this.listenOnce();
     while (!signal.aborted) {
       // A pass of promotion first: slots freed by a process that died, or a raised limit.
       const promoted = await this.locked(holder, (tx) => this.promote(tx, holder, concurrency.limit));
@@ -150,7 +168,13 @@ export class ConcurrencyGate {
       .orderBy(asc(concurrencySlots.seq))
       .limit(free);
     const ids = next.map((row) => row.id);
-    if (ids.length) await tx.update(concurrencySlots).set({ status: 'RUNNING' }).where(inArray(concurrencySlots.executionId, ids));
+    if (ids.length) {
+      await tx.update(concurrencySlots).set({ status: 'RUNNING' }).where(inArray(concurrencySlots.executionId, ids));
+      // Delivered at commit to every process; the one running each execution wakes it.
+      for (let i = 0; i < ids.length; i += IDS_PER_NOTIFY) {
+        await tx.execute(sql`select pg_notify(${SLOT_CHANNEL}, ${ids.slice(i, i + IDS_PER_NOTIFY).join(',')})`);
+      }
+    }
     return ids;
   }
 
@@ -171,6 +195,14 @@ export class ConcurrencyGate {
   private async statusOf(executionId: string): Promise<string | undefined> {
     const [row] = await this.db.select({ status: concurrencySlots.status }).from(concurrencySlots).where(eq(concurrencySlots.executionId, executionId));
     return row?.status;
+  }
+
+  /** Subscribes once; without LISTEN (or if it fails) queued executions still find their slot by polling. */
+  private listenOnce(): Promise<unknown> {
+    const listen = this.options.listen;
+    if (!listen) return Promise.resolve();
+    this.listening ??= listen(SLOT_CHANNEL, (payload) => this.wake(payload.split(','))).catch(() => undefined);
+    return this.listening;
   }
 
   private wake(ids: readonly string[]): void {

@@ -84,10 +84,10 @@ export class FlowPublisher {
 }
 
 /** An engine over synced flows, as `baton server` builds it. */
-export async function flowEngine(db: Db, env: Record<string, string> = {}): Promise<Engine> {
+export async function flowEngine(db: Db, env: Record<string, string> = {}, listen?: Database['listen']): Promise<Engine> {
   const flows = new FlowStore(db);
   const dataDir = await mkdtemp(join(tmpdir(), 'baton-triggers-'));
-  return createEngine({ db, dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env });
+  return createEngine({ db, listen, dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env });
 }
 
 /** A scheduler on `database` with its own engine (as another process would have) and the test's clock. */
