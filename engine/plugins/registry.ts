@@ -15,6 +15,7 @@ import { sequential } from './flow/sequential.ts';
 import { subflow } from './flow/subflow.ts';
 import { switchTask } from './flow/switch.ts';
 import { workingDirectory } from './flow/working-directory.ts';
+import { gitClone } from './git/clone.ts';
 import { duckdbQuery } from './jdbc/duckdb-query.ts';
 import { slackIncomingWebhook } from './notifications/slack-incoming-webhook.ts';
 import { pythonCommands } from './scripts/python-commands.ts';
@@ -35,6 +36,8 @@ const PLUGINS: readonly TaskPlugin[] = [
   duckdbQuery,
   // notifications
   slackIncomingWebhook,
+  // git, dbt
+  gitClone,
   // flowable
   sequential, parallel, ifTask, switchTask, forEach, subflow, workingDirectory,
 ];
