@@ -9,7 +9,7 @@ import {
   systemZoneId, triggerLabels, triggerTemplateServices,
 } from '../triggers/index.ts';
 import { isActive, readBackfill, type BackfillState } from './backfill.ts';
-import { LiveSchedules, type LiveFlowSource, type LiveSchedule } from './live-schedules.ts';
+import { LiveTriggers, type LiveFlowSource, type LiveTrigger } from './live-triggers.ts';
 import { keyOf, rowDate, TriggerStore, type ClaimedTrigger, type TriggerPatch, type TriggerRow } from './trigger-store.ts';
 
 export type SchedulerLog = (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => void;
@@ -53,7 +53,7 @@ type RecoverMissedSchedules = 'ALL' | 'LAST' | 'NONE';
  */
 export class Scheduler {
   private readonly store: TriggerStore;
-  private readonly live: LiveSchedules;
+  private readonly live: LiveTriggers;
   private readonly now: () => Date;
   private readonly intervalMs: number;
   private readonly missedAfterMs: number;
@@ -70,7 +70,7 @@ export class Scheduler {
 
   constructor(private readonly options: SchedulerOptions) {
     this.store = new TriggerStore(options.database.db);
-    this.live = new LiveSchedules(options.flows);
+    this.live = new LiveTriggers(options.flows);
     this.now = options.now ?? (() => new Date());
     this.intervalMs = options.intervalMs ?? 1_000;
     this.missedAfterMs = options.missedAfterMs ?? 2 * this.intervalMs;
@@ -141,7 +141,7 @@ export class Scheduler {
   }
 
   /** The cron of a trigger, built once per flow revision; undefined (reported once) when it cannot be used. */
-  private cronOf(schedule: LiveSchedule): ScheduleCron | undefined {
+  private cronOf(schedule: LiveTrigger): ScheduleCron | undefined {
     const key = keyOf(schedule.key);
     let entry = this.crons.get(key);
     if (!entry || entry.revision !== schedule.revision) {
@@ -156,12 +156,12 @@ export class Scheduler {
     return entry.cron;
   }
 
-  private isInactive(schedule: LiveSchedule, row: TriggerRow): boolean {
+  private isInactive(schedule: LiveTrigger, row: TriggerRow): boolean {
     return schedule.flow.disabled === true || schedule.trigger.disabled === true || row.disabled;
   }
 
   /** Cheap look at the row read for the whole tick: only triggers with something to do are claimed. */
-  private needsClaim(schedule: LiveSchedule, row: TriggerRow, now: Date): boolean {
+  private needsClaim(schedule: LiveTrigger, row: TriggerRow, now: Date): boolean {
     const cron = this.cronOf(schedule);
     if (!cron) return false;
     if (this.isInactive(schedule, row)) return !row.suspended;
@@ -172,7 +172,7 @@ export class Scheduler {
   }
 
   /** Under the claim: brings the trigger's state up to `now`, firing what is due. */
-  private async evaluate(schedule: LiveSchedule, claimed: ClaimedTrigger, now: Date): Promise<void> {
+  private async evaluate(schedule: LiveTrigger, claimed: ClaimedTrigger, now: Date): Promise<void> {
     const key = keyOf(schedule.key);
     const cron = this.cronOf(schedule);
     if (!cron) return;
@@ -233,7 +233,7 @@ export class Scheduler {
    * trigger (or its flow) was disabled, as in Kestra, only LAST fires one: the dates of a disabled
    * trigger are not owed.
    */
-  private recover(schedule: LiveSchedule, cron: ScheduleCron, next: Date, now: Date, after: 'downtime' | 'enabled'): Date | null {
+  private recover(schedule: LiveTrigger, cron: ScheduleCron, next: Date, now: Date, after: 'downtime' | 'enabled'): Date | null {
     const missedBefore = new Date(now.getTime() - this.missedAfterMs);
     if (next > missedBefore) return next;
     const policy = (schedule.trigger.recoverMissedSchedules ?? 'ALL') as RecoverMissedSchedules;
@@ -242,7 +242,7 @@ export class Scheduler {
     return next;
   }
 
-  private lateMaximumDelay(schedule: LiveSchedule): number | undefined {
+  private lateMaximumDelay(schedule: LiveTrigger): number | undefined {
     const value = schedule.trigger.lateMaximumDelay;
     if (typeof value !== 'string') return undefined;
     try {
@@ -259,7 +259,7 @@ export class Scheduler {
    * creates the next date's execution. Dates whose conditions do not hold are passed over in the same
    * step. Undefined when nothing changed.
    */
-  private async stepBackfill(schedule: LiveSchedule, cron: ScheduleCron, backfill: BackfillState): Promise<BackfillState | undefined> {
+  private async stepBackfill(schedule: LiveTrigger, cron: ScheduleCron, backfill: BackfillState): Promise<BackfillState | undefined> {
     if (backfill.executionId && !(await this.hasEnded(backfill.executionId))) return undefined;
     const end = new Date(backfill.end);
     let state: BackfillState = { ...backfill, executionId: null };
@@ -291,7 +291,7 @@ export class Scheduler {
    * cannot be created (invalid inputs: reported, and the date is passed over as Kestra fails it).
    * Resolves to the execution id: a new one, or the one a previous claim already created for the date.
    */
-  private async fire(schedule: LiveSchedule, cron: ScheduleCron, date: Date, backfill: BackfillState | null): Promise<string | undefined> {
+  private async fire(schedule: LiveTrigger, cron: ScheduleCron, date: Date, backfill: BackfillState | null): Promise<string | undefined> {
     const { engine } = this.options;
     const key = keyOf(schedule.key);
     const services = triggerTemplateServices(engine.resources, schedule.flow.namespace);

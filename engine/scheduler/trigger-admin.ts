@@ -6,7 +6,7 @@ import type { Db } from '../../db/index.ts';
 import type { FlowDef, TriggerDef } from '../flow/types.ts';
 import { findTrigger, ScheduleCron, ScheduleDefinitionError, scheduleTrigger, systemZoneId } from '../triggers/index.ts';
 import { BackfillRequestError, newBackfill, readBackfill, type BackfillRequest, type BackfillState } from './backfill.ts';
-import { withTriggerDefaults } from './live-schedules.ts';
+import { withTriggerDefaults } from './live-triggers.ts';
 import { keyOf, rowDate, TriggerStore, type TriggerKey, type TriggerPatch, type TriggerRow, type TriggerSearch } from './trigger-store.ts';
 
 /** The flow has no trigger of that id (HTTP 404). */

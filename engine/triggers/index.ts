@@ -18,3 +18,7 @@ export {
 export {
   decideWebhookCall, findWebhookTrigger, webhookBody, MAX_WEBHOOK_TRIGGER_BODY_BYTES, type WebhookCall, type WebhookDecision,
 } from './webhook-call.ts';
+export {
+  flowTriggerListens, flowTriggerStart, flowTriggerVariables, isFlowTrigger, preconditionIds, preconditionsMet, preconditionsOf,
+  recordInWindow, windowAt, type PreconditionsDef, type TimeWindowDef, type UpstreamExecution, type WindowState,
+} from './flow-call.ts';

@@ -15,8 +15,8 @@ export interface LiveFlowSource {
   find: FlowSource['find'];
 }
 
-/** One Schedule trigger of a live flow, its plugin defaults applied. */
-export interface LiveSchedule {
+/** One trigger of a live flow, its plugin defaults applied. */
+export interface LiveTrigger {
   key: TriggerKey;
   flow: FlowDef;
   revision: number;
@@ -42,19 +42,23 @@ function isSchedule(trigger: TriggerDef): boolean {
 }
 
 /**
- * The Schedule triggers of every live flow, re-read each tick. Definitions are loaded once per
+ * The triggers of one kind (Schedule by default) of every live flow, re-read on each call. Definitions are loaded once per
  * revision: a tick costs one query when nothing changed.
  */
-export class LiveSchedules {
+export class LiveTriggers {
   private readonly cache = new Map<string, CachedFlow>();
 
-  constructor(private readonly source: LiveFlowSource) {}
+  /** `accepts` picks the triggers of one kind (Schedule by default; the Flow trigger dispatcher picks its own). */
+  constructor(
+    private readonly source: LiveFlowSource,
+    private readonly accepts: (trigger: TriggerDef) => boolean = isSchedule,
+  ) {}
 
   /** Every Schedule trigger of every live flow, disabled ones included (the scheduler records that). */
-  async load(): Promise<LiveSchedule[]> {
+  async load(): Promise<LiveTrigger[]> {
     const revisions = await this.source.latestRevisions();
     for (const key of this.cache.keys()) if (!revisions.has(key)) this.cache.delete(key);
-    const schedules: LiveSchedule[] = [];
+    const schedules: LiveTrigger[] = [];
     for (const [key, revision] of revisions) {
       let cached = this.cache.get(key);
       if (!cached || cached.revision !== revision) {
@@ -66,7 +70,7 @@ export class LiveSchedules {
       const flow = cached.flow;
       if (!flow) continue;
       for (const trigger of flow.triggers ?? []) {
-        if (!isSchedule(trigger)) continue;
+        if (!this.accepts(trigger)) continue;
         schedules.push({
           key: { namespace: flow.namespace, flowId: flow.id, triggerId: trigger.id },
           flow,
