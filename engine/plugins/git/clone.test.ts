@@ -200,7 +200,7 @@ tasks:
 `;
       const { flow, problems } = validateFlowSource(source, 'clone.yaml');
       expect(problems.map(formatProblem)).toEqual([]);
-      const logs: Array<{ taskId?: string; message: string }> = [];
+      const logs: Array<{ taskId?: string | null; message: string }> = [];
       const stop = engine.onLog((l) => logs.push(l));
       const execution = await engine.execute({ flow: flow!, inputs: {} });
       await engine.idle();
