@@ -15,6 +15,7 @@ import { sequential } from './flow/sequential.ts';
 import { subflow } from './flow/subflow.ts';
 import { switchTask } from './flow/switch.ts';
 import { workingDirectory } from './flow/working-directory.ts';
+import { dbtCli } from './dbt/dbt-cli.ts';
 import { gitClone } from './git/clone.ts';
 import { duckdbQuery } from './jdbc/duckdb-query.ts';
 import { slackIncomingWebhook } from './notifications/slack-incoming-webhook.ts';
@@ -37,7 +38,7 @@ const PLUGINS: readonly TaskPlugin[] = [
   // notifications
   slackIncomingWebhook,
   // git, dbt
-  gitClone,
+  gitClone, dbtCli,
   // flowable
   sequential, parallel, ifTask, switchTask, forEach, subflow, workingDirectory,
 ];
