@@ -4,6 +4,7 @@ const suites = [
   () => import('./engine.bench.ts'),
   () => import('./sync.bench.ts'),
   () => import('./ui.bench.ts'),
+  () => import('./webhook.bench.ts'),
 ];
 
 for (const load of suites) {

@@ -24,7 +24,15 @@ export interface FlowTriggerOptions {
   flows: LiveFlowSource;
   log?: SchedulerLog;
   now?: () => Date;
+  /** How long the list of live Flow triggers is reused before it is read again (default 1 s). */
+  flowsMaxAgeMs?: number;
 }
+
+/**
+ * A push that adds or changes a Flow trigger takes effect within this long. Reading the list on every
+ * state change would cost a query per change at hundreds of executions per second.
+ */
+const DEFAULT_FLOWS_MAX_AGE_MS = 1000;
 
 /** How many state changes are remembered as handled (a change is announced more than once). */
 const HANDLED_MEMORY = 10_000;
@@ -39,7 +47,7 @@ export class FlowTriggerDispatcher {
   private readonly now: () => Date;
 
   constructor(private readonly options: FlowTriggerOptions) {
-    this.live = new LiveTriggers(options.flows, isFlowTrigger);
+    this.live = new LiveTriggers(options.flows, isFlowTrigger, options.flowsMaxAgeMs ?? DEFAULT_FLOWS_MAX_AGE_MS);
     this.now = options.now ?? (() => new Date());
   }
 

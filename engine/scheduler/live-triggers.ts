@@ -42,20 +42,34 @@ function isSchedule(trigger: TriggerDef): boolean {
 }
 
 /**
- * The triggers of one kind (Schedule by default) of every live flow, re-read on each call. Definitions are loaded once per
- * revision: a tick costs one query when nothing changed.
+ * The triggers of one kind (Schedule by default) of every live flow. Definitions are loaded once per
+ * revision: a call costs one query when nothing changed, none when the last one is younger than
+ * `maxAgeMs` (the Flow trigger dispatcher asks on every execution state change).
  */
 export class LiveTriggers {
   private readonly cache = new Map<string, CachedFlow>();
+  private last: { at: number; loading: Promise<LiveTrigger[]> } | undefined;
 
   /** `accepts` picks the triggers of one kind (Schedule by default; the Flow trigger dispatcher picks its own). */
   constructor(
     private readonly source: LiveFlowSource,
     private readonly accepts: (trigger: TriggerDef) => boolean = isSchedule,
+    private readonly maxAgeMs = 0,
   ) {}
 
-  /** Every Schedule trigger of every live flow, disabled ones included (the scheduler records that). */
-  async load(): Promise<LiveTrigger[]> {
+  /** Every trigger of the kind of every live flow, disabled ones included (the scheduler records that). */
+  load(): Promise<LiveTrigger[]> {
+    const now = performance.now();
+    if (this.last && now - this.last.at <= this.maxAgeMs) return this.last.loading;
+    const loading = this.read();
+    this.last = { at: now, loading };
+    loading.catch(() => {
+      if (this.last?.loading === loading) this.last = undefined;
+    });
+    return loading;
+  }
+
+  private async read(): Promise<LiveTrigger[]> {
     const revisions = await this.source.latestRevisions();
     for (const key of this.cache.keys()) if (!revisions.has(key)) this.cache.delete(key);
     const schedules: LiveTrigger[] = [];
