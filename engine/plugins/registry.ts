@@ -18,6 +18,10 @@ import { workingDirectory } from './flow/working-directory.ts';
 import { dbtCli } from './dbt/dbt-cli.ts';
 import { gitClone } from './git/clone.ts';
 import { duckdbQuery } from './jdbc/duckdb-query.ts';
+import { postgresqlCopyIn } from './jdbc/postgresql-copy-in.ts';
+import { postgresqlCopyOut } from './jdbc/postgresql-copy-out.ts';
+import { postgresqlQueries } from './jdbc/postgresql-queries.ts';
+import { postgresqlQuery } from './jdbc/postgresql-query.ts';
 import { slackIncomingWebhook } from './notifications/slack-incoming-webhook.ts';
 import { pythonCommands } from './scripts/python-commands.ts';
 import { pythonScript } from './scripts/python-script.ts';
@@ -35,6 +39,7 @@ const PLUGINS: readonly TaskPlugin[] = [
   shellCommands, shellScript, pythonCommands, pythonScript,
   // data
   duckdbQuery,
+  postgresqlQuery, postgresqlQueries, postgresqlCopyIn, postgresqlCopyOut,
   // notifications
   slackIncomingWebhook,
   // git, dbt

@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { TaskContext } from '../types.ts';
 
 /** What a JDBC query returns (Kestra's `fetchType`). */
@@ -36,4 +37,41 @@ function toPlain(v: unknown): unknown {
 export async function storeRows(ctx: TaskContext<unknown>, rows: Record<string, unknown>[]): Promise<string> {
   const body = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
   return ctx.storage.putFile('result.ion', body);
+}
+
+/**
+ * STORE for results of any size: rows are appended to a local file as they arrive (synchronously,
+ * so it can be called from a driver's per-row callback), in buffered writes, then stored by the
+ * caller with `ctx.storage.putFile(name, { file: path })`.
+ */
+export class RowFileWriter {
+  private readonly fd: number;
+  private chunks: string[] = [];
+  private pending = 0;
+  /** Rows written so far. */
+  size = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+
+  write(row: Record<string, unknown>): void {
+    const line = JSON.stringify(toPlainRow(row)) + '\n';
+    this.chunks.push(line);
+    this.pending += line.length;
+    this.size++;
+    if (this.pending >= 1 << 20) this.flush();
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+
+  private flush(): void {
+    if (this.chunks.length === 0) return;
+    writeSync(this.fd, this.chunks.join(''));
+    this.chunks = [];
+    this.pending = 0;
+  }
 }
