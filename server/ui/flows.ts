@@ -65,7 +65,8 @@ export function flowPages(deps: ServerDeps, options: { hasRoute(method: string, 
     const context = await build(c, flow);
     if (context instanceof Response) return context;
     const fragment = `fragments/flow-${name}.njk`;
-    return page(c, 'pages/flow.njk', { flow: { ...flowSummary(flow), liveRevision: live.revision }, tab: name, tabTemplate: fragment, ...context }, fragment);
+    const concurrency = await concurrencyView(deps, flow);
+    return page(c, 'pages/flow.njk', { flow: { ...flowSummary(flow), liveRevision: live.revision, concurrency }, tab: name, tabTemplate: fragment, ...context }, fragment);
   };
 
   const source = tab('source', async (_c, flow) => ({ lines: sourceLines(flow.source) }));
@@ -197,6 +198,19 @@ function sourceLines(source: string): string[] {
 function commitView(commit: CommitInfo | null) {
   if (!commit) return null;
   return { ...commit, subject: commit.message.split('\n')[0], when: formatTime(commit.date) };
+}
+
+/** The flow's concurrency limit with how many executions hold a slot and wait for one now. */
+async function concurrencyView(deps: ServerDeps, flow: StoredFlow) {
+  const limit = flow.definition.concurrency;
+  if (!limit) return undefined;
+  const slots = await deps.engine.resources.concurrency.slotsOf(flow.namespace, flow.id);
+  return {
+    limit: limit.limit,
+    behavior: limit.behavior ?? 'QUEUE',
+    running: slots.filter((s) => s.status === 'RUNNING').length,
+    queued: slots.filter((s) => s.status === 'QUEUED').length,
+  };
 }
 
 function flowSummary(flow: StoredFlow) {

@@ -7,7 +7,7 @@ import type { Database } from '../../db/index.ts';
 import { FlowTriggerDispatcher, type Engine } from '../../engine/index.ts';
 import { FlowStore } from '../../sync/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { executionsOf, flowEngine, FlowPublisher, ManualClock, scheduledFlow, testScheduler } from './support.ts';
+import { executionsOf, flowEngine, FlowPublisher, ManualClock, scheduledFlow, testApp, testScheduler } from './support.ts';
 
 const SLEEP = '  - id: wait\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.3S';
 
@@ -74,5 +74,18 @@ triggers:
     } finally {
       await dispatcher.stop();
     }
+  });
+
+  it('the flow page shows the limit with how many executions run and wait', async () => {
+    const limited = scheduledFlow('shown', 'cron: "0 0 1 1 *"', { namespace: 'tests.limits', extra: 'concurrency:\n  limit: 1' });
+    await publisher.only(limited);
+    const gate = engine.resources.concurrency;
+    const holder = (id: string) => ({ id, namespace: 'tests.limits', flowId: 'shown' });
+    for (const id of ['x1', 'x2', 'x3']) await gate.admit(holder(id), { limit: 1 });
+    const app = await testApp(database.db, engine, { open: true });
+    const html = await (await app.request('/ui/flows/tests.limits/shown')).text();
+    expect(html).toContain('concurrency: limit 1, QUEUE · 1 running, 2 queued');
+    for (const id of ['x1', 'x2', 'x3']) await gate.release(holder(id), { limit: 1 });
+    expect(await gate.slotsOf('tests.limits', 'shown')).toEqual([]);
   });
 });

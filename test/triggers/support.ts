@@ -155,15 +155,15 @@ export function scheduledFlow(id: string, trigger: string, options: { namespace?
 export const API_TOKEN = 'trigger-tests-token';
 
 /**
- * The whole HTTP app over `engine`'s database, behind API_TOKEN. Its syncer is never started: flows
+ * The whole HTTP app over `engine`'s database, behind API_TOKEN (or open to all with `open`, as on loopback). Its syncer is never started: flows
  * are published with FlowPublisher.
  */
-export async function testApp(db: Db, engine: Engine): Promise<Hono> {
+export async function testApp(db: Db, engine: Engine, options: { open?: boolean } = {}): Promise<Hono> {
   const dataDir = await mkdtemp(join(tmpdir(), 'baton-triggers-app-'));
   const env = { BATON_GIT_URL: 'http://127.0.0.1:9/never-fetched.git', BATON_GIT_BRANCH: 'main', BATON_SYNC_POLL_SECONDS: '0' };
   const config = syncConfigFromEnv(env);
   const syncer = await createSyncer({ db, config, dataDir, env });
-  return createApp({ db, engine, flows: new FlowStore(db), syncer, sync: config, branch: 'main', repository: 'test', apiToken: API_TOKEN });
+  return createApp({ db, engine, flows: new FlowStore(db), syncer, sync: config, branch: 'main', repository: 'test', apiToken: options.open ? undefined : API_TOKEN });
 }
 
 /** A JSON request with the API token. */
