@@ -1,7 +1,6 @@
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { asStringList, resolveInside, runScript, type ScriptMetric, type ScriptOutputs, type ScriptResult } from '../../scripts/index.ts';
-import { DOCKER_RUNNER_TYPE } from '../../runners/index.ts';
 import {
   EXEC_SCRIPT_PROPERTIES, EXEC_SCRIPT_UNRENDERED, dynamic, execScriptSpec, flag, type ExecScriptProps,
 } from '../scripts/exec-script.ts';
@@ -84,6 +83,7 @@ export const dbtCli: TaskPlugin<DbtCliProps> = {
     }
 
     const spec = execScriptSpec(props, props.engine === 'FUSION' ? DBT_FUSION_IMAGE : DBT_CORE_IMAGE);
+    // The script layer hands every output line to the task's logger; the relay in front rewrites dbt's events.
     const relay = new DbtLogRelay(ctx.logger);
     let result: ScriptResult | undefined;
     let failure: TaskFailure | undefined;
@@ -91,7 +91,6 @@ export const dbtCli: TaskPlugin<DbtCliProps> = {
       result = await runScript({ ...ctx, logger: relay }, {
         ...spec,
         commands,
-        taskRunner: withEmptyEntryPoint(spec.taskRunner),
         env: { PYTHONUNBUFFERED: 'true', PIP_ROOT_USER_ACTION: 'ignore', ...spec.env },
         // Kestra's dbt log consumer never counts stderr lines: dbt's own warnings decide WARNING.
         warningOnStdErr: false,
@@ -140,12 +139,6 @@ export function dbtCommandLine(command: string, options: { projectDir?: string; 
   if (options.logFormat !== 'NONE' && !line.includes('--log-format')) line += ` --log-format ${options.logFormat.toLowerCase()}`;
   if (!line.includes('--log-path')) line += ' --log-path logs';
   return line;
-}
-
-/** Kestra's default Docker runner for dbt clears the image's entry point (dbt images start `dbt`). */
-function withEmptyEntryPoint(runner: ExecScriptProps['taskRunner']): ExecScriptProps['taskRunner'] {
-  if (!runner || runner.type !== DOCKER_RUNNER_TYPE || runner.entryPoint !== undefined) return runner;
-  return { ...runner, entryPoint: [] };
 }
 
 /**
