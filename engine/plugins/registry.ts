@@ -16,6 +16,12 @@ import { subflow } from './flow/subflow.ts';
 import { switchTask } from './flow/switch.ts';
 import { workingDirectory } from './flow/working-directory.ts';
 import { dbtCli } from './dbt/dbt-cli.ts';
+import { bigqueryCreateDataset } from './gcp/bigquery-create-dataset.ts';
+import { bigqueryLoad } from './gcp/bigquery-load.ts';
+import { bigqueryQuery } from './gcp/bigquery-query.ts';
+import { gcsCreateBucket } from './gcp/gcs-create-bucket.ts';
+import { gcsDownload } from './gcp/gcs-download.ts';
+import { gcsUpload } from './gcp/gcs-upload.ts';
 import { gitClone } from './git/clone.ts';
 import { duckdbQuery } from './jdbc/duckdb-query.ts';
 import { postgresqlCopyIn } from './jdbc/postgresql-copy-in.ts';
@@ -40,6 +46,8 @@ const PLUGINS: readonly TaskPlugin[] = [
   // data
   duckdbQuery,
   postgresqlQuery, postgresqlQueries, postgresqlCopyIn, postgresqlCopyOut,
+  // google cloud
+  gcsUpload, gcsDownload, gcsCreateBucket, bigqueryQuery, bigqueryLoad, bigqueryCreateDataset,
   // notifications
   slackIncomingWebhook,
   // git, dbt
