@@ -61,6 +61,8 @@ export class BigQueryFake {
   private readonly failures: Array<{ match: RegExp; error: FakeJobError; times: number }> = [];
   /** How many polls a new job answers RUNNING before DONE. */
   pollsBeforeDone = 1;
+  /** Rows per getQueryResults page when the caller gives no maxResults (BigQuery pages by size). */
+  pageSize = 10_000;
 
   /** The result of the next query jobs whose SQL matches. */
   answer(match: RegExp | string, result: CannedResult): void {
@@ -254,7 +256,7 @@ export class BigQueryFake {
     const result = job.result;
     if (!result) return json({ kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: true, totalRows: '0', totalBytesProcessed: '0', cacheHit: false });
     const start = Number(query.get('pageToken') ?? query.get('startIndex') ?? 0);
-    const size = query.has('maxResults') ? Number(query.get('maxResults')) : result.rows.length;
+    const size = query.has('maxResults') ? Number(query.get('maxResults')) : this.pageSize;
     const micros = query.get('formatOptions.useInt64Timestamp') === 'true';
     const page = result.rows.slice(start, start + size);
     const response: Record<string, unknown> = {
