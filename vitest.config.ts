@@ -11,5 +11,8 @@ export default defineConfig({
     teardownTimeout: 30_000,
     // test/support/databases.ts relies on afterAll hooks running in reverse order of registration.
     sequence: { hooks: 'stack' },
+    // dockerd runs in CI but no registry does: script tasks without a taskRunner stay on this host.
+    // Tests of the Docker runner or of the default choice set their runner (or env) explicitly.
+    env: { BATON_DEFAULT_TASK_RUNNER: 'io.kestra.plugin.core.runner.Process' },
   },
 });

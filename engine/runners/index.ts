@@ -1,4 +1,4 @@
-/** Task runners: where a script's command actually runs (this host now, containers later). */
+/** Task runners: where a script's command actually runs (this host, or a Docker container). */
 export type { OutputStream, RunnerJob, RunnerResult, TaskRunner, RunnerErrorCode } from './types.ts';
 export { RunnerError, isRunnerError } from './types.ts';
 export { LineSplitter, MAX_LINE_BYTES } from './line-splitter.ts';
@@ -7,5 +7,7 @@ export {
   type ProcessRunnerOptions,
 } from './process.ts';
 export {
-  resolveRunner, findRunner, allRunners, DOCKER_RUNNER_TYPE, DEFAULT_RUNNER_VARIABLE, type TaskRunnerDef,
-} from './registry.ts';
+  DockerRunner, DOCKER_RUNNER_TYPE, DOCKER_TASK_LABEL, DOCKER_VOLUMES_VARIABLE, type DockerRunnerOptions,
+} from './docker.ts';
+export { parseBytes, type PullPolicy } from './docker-options.ts';
+export { resolveRunner, findRunner, allRunners, DEFAULT_RUNNER_VARIABLE, type TaskRunnerDef } from './registry.ts';

@@ -1,8 +1,6 @@
+import { DOCKER_RUNNER_TYPE, DockerRunner } from './docker.ts';
 import { PROCESS_RUNNER_TYPE, ProcessRunner } from './process.ts';
 import { RunnerError, type TaskRunner } from './types.ts';
-
-/** Kestra's container runner type; no runner is registered under it yet. */
-export const DOCKER_RUNNER_TYPE = 'io.kestra.plugin.scripts.runner.docker.Docker';
 
 /** Overrides the default runner for tasks that name none (a runner type string). */
 export const DEFAULT_RUNNER_VARIABLE = 'BATON_DEFAULT_TASK_RUNNER';
@@ -14,21 +12,25 @@ export interface TaskRunnerDef {
 }
 
 /** Every task runner. Adding one is one entry here (and, to make it a default, one in DEFAULT_PREFERENCE). */
-const RUNNERS: readonly TaskRunner[] = [new ProcessRunner()];
+const RUNNERS: readonly TaskRunner[] = [new DockerRunner(), new ProcessRunner()];
 
 /**
  * Runner types tried in order for a task without `taskRunner`: the first available one wins.
- * Kestra defaults to Docker; once a Docker runner is registered it goes first here and its
- * `isAvailable()` (a reachable engine) decides, Process remaining the fallback.
+ * Kestra defaults to Docker; its `isAvailable()` (a reachable engine) decides, Process is the fallback.
  */
-const DEFAULT_PREFERENCE: readonly string[] = [PROCESS_RUNNER_TYPE];
+const DEFAULT_PREFERENCE: readonly string[] = [DOCKER_RUNNER_TYPE, PROCESS_RUNNER_TYPE];
 
-const byType = new Map<string, TaskRunner>();
-for (const runner of RUNNERS) {
-  for (const name of [runner.type, ...(runner.aliases ?? [])]) {
-    if (byType.has(name)) throw new Error(`task runner type registered twice: ${name}`);
-    byType.set(name, runner);
+const byType = indexByType(RUNNERS);
+
+function indexByType(runners: readonly TaskRunner[]): Map<string, TaskRunner> {
+  const index = new Map<string, TaskRunner>();
+  for (const runner of runners) {
+    for (const name of [runner.type, ...(runner.aliases ?? [])]) {
+      if (index.has(name)) throw new Error(`task runner type registered twice: ${name}`);
+      index.set(name, runner);
+    }
   }
+  return index;
 }
 
 /** The runner for a type string (or alias), undefined when unknown. */
@@ -44,24 +46,27 @@ export function allRunners(): readonly TaskRunner[] {
 /**
  * The runner for a task: its explicit `taskRunner.type`, else `BATON_DEFAULT_TASK_RUNNER`, else the
  * first available runner of the default preference. An unknown type is a RunnerError UNKNOWN_RUNNER.
+ * `candidates` replaces the registered runners (tests choosing among runners in a known state).
  */
 export async function resolveRunner(
   definition?: TaskRunnerDef,
   env: NodeJS.ProcessEnv = process.env,
+  candidates?: readonly TaskRunner[],
 ): Promise<TaskRunner> {
-  if (definition?.type) return lookup(definition.type, `taskRunner.type`);
+  const runners = candidates ? indexByType(candidates) : byType;
+  if (definition?.type) return lookup(definition.type, `taskRunner.type`, runners);
   const forced = env[DEFAULT_RUNNER_VARIABLE]?.trim();
-  if (forced) return lookup(forced, `the ${DEFAULT_RUNNER_VARIABLE} environment variable`);
+  if (forced) return lookup(forced, `the ${DEFAULT_RUNNER_VARIABLE} environment variable`, runners);
   for (const type of DEFAULT_PREFERENCE) {
-    const runner = byType.get(type);
+    const runner = runners.get(type);
     if (runner && (await runner.isAvailable())) return runner;
   }
   throw new RunnerError('NO_RUNNER_AVAILABLE', `no task runner can run on this machine (tried ${DEFAULT_PREFERENCE.join(', ')})`);
 }
 
-function lookup(type: string, source: string): TaskRunner {
-  const runner = byType.get(type);
+function lookup(type: string, source: string, runners: ReadonlyMap<string, TaskRunner>): TaskRunner {
+  const runner = runners.get(type);
   if (runner) return runner;
-  const known = RUNNERS.map((r) => r.type).join(', ');
+  const known = [...new Set([...runners.values()].map((r) => r.type))].join(', ');
   throw new RunnerError('UNKNOWN_RUNNER', `unknown task runner '${type}' in ${source}; available: ${known}`);
 }

@@ -1,6 +1,7 @@
 /**
  * The contract every TaskRunner passes. Each runner's test calls `runRunnerContract` with a factory;
- * the commands use only POSIX sh and coreutils so a container runner can run them unchanged.
+ * the commands use only POSIX sh and coreutils (busybox has them all) so a container runner can run
+ * them unchanged.
  */
 import { mkdtemp, mkdir, readFile, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { MAX_LINE_BYTES } from './line-splitter.ts';
 export interface ContractOptions {
   /** The runner's SIGTERM→SIGKILL grace period, so the suite knows how long a stubborn command may take. */
   killGraceMs: number;
+  /** Job fields the runner needs to run anything at all (a container runner's image and options). */
+  job?: Pick<Partial<RunnerJob>, 'containerImage' | 'options'>;
 }
 
 interface Captured {
@@ -57,6 +60,7 @@ export function runRunnerContract(
           lines.push({ stream, line });
         },
         options: {},
+        ...options.job,
         ...extra,
       });
       return {
@@ -137,6 +141,7 @@ export function runRunnerContract(
           seen.push(line);
         },
         options: {},
+        ...options.job,
       });
       expect(result.exitCode).toBe(0);
       expect(seen.length).toBe(3000);

@@ -1,6 +1,6 @@
 /**
  * The task runner contract: one interface, one implementation per place a script can run
- * (Process on this host now, Docker later), all passing the shared suite in `runner.case.ts`.
+ * (Process on this host, Docker in containers), all passing the shared suite in `runner.case.ts`.
  */
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -26,6 +26,10 @@ export interface RunnerJob {
   containerImage?: string;
   /** The task's `taskRunner` block as written (runner-specific options such as Docker's `pullPolicy`). */
   options: Record<string, unknown>;
+  /** Identifies the task on what the runner creates (Docker: container labels such as `baton.task`). */
+  labels?: Record<string, string>;
+  /** The runner's own messages (pulling an image, a fallback it chose), for the task's log. */
+  log?(level: 'debug' | 'info' | 'warn', message: string): void;
 }
 
 export interface RunnerResult {

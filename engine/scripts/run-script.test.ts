@@ -257,8 +257,8 @@ describe('runScript', () => {
 
   it('fails with a clear message for an unknown task runner', async () => {
     const t = await context();
-    const error = await failure(runScript(t.ctx, { taskRunner: { type: 'io.kestra.plugin.scripts.runner.docker.Docker' }, commands: ['true'] }));
-    expect(error.message).toContain("unknown task runner 'io.kestra.plugin.scripts.runner.docker.Docker'");
+    const error = await failure(runScript(t.ctx, { taskRunner: { type: 'io.kestra.plugin.scripts.runner.podman.Podman' }, commands: ['true'] }));
+    expect(error.message).toContain("unknown task runner 'io.kestra.plugin.scripts.runner.podman.Podman'");
   });
 
   it('fails with a clear message when the interpreter cannot start', async () => {

@@ -94,7 +94,9 @@ export async function runScript(ctx: TaskContext<unknown>, spec: ScriptSpec): Pr
     failFast: spec.failFast ?? true,
   });
 
-  const runner = await resolveRunner(spec.taskRunner).catch((error: unknown) => {
+  // The engine's environment (a test's or the server's) may choose the default runner; process.env is the base.
+  const runnerEnv = ctx.env ? { ...process.env, ...ctx.env } : process.env;
+  const runner = await resolveRunner(spec.taskRunner, runnerEnv).catch((error: unknown) => {
     throw new TaskFailure((error as Error).message, { cause: error });
   });
   ctx.logger.debug(`Using task runner '${runner.type}'`);
@@ -113,6 +115,14 @@ export async function runScript(ctx: TaskContext<unknown>, spec: ScriptSpec): Pr
       onLine: (stream, line) => consumer.accept(stream, line),
       containerImage: spec.containerImage,
       options: { ...(spec.taskRunner ?? {}) },
+      labels: {
+        'baton.task': ctx.taskRun.taskId,
+        'baton.taskrun': ctx.taskRun.id,
+        'baton.execution': ctx.execution.id,
+        'baton.namespace': ctx.execution.namespace,
+        'baton.flow': ctx.execution.flowId,
+      },
+      log: (level, message) => ctx.logger.log(level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : 'WARN', message),
     });
   } catch (error) {
     if (isRunnerError(error)) throw new TaskFailure(error.message, { cause: error });

@@ -76,9 +76,11 @@ describe('shell.Commands', () => {
     expect(result.state).toBe('SUCCESS');
   });
 
-  it('maps the deprecated runner: DOCKER to the Docker runner type (not available yet)', async () => {
-    const { error } = await runFailing(shellCommands, { runner: 'DOCKER', docker: { image: 'alpine' }, commands: ['true'] });
-    expect(error.message).toContain("'io.kestra.plugin.scripts.runner.docker.Docker'");
+  it('maps the deprecated runner: DOCKER and docker options to the Docker runner', async () => {
+    // NEVER, and an image on a closed loopback registry: whether or not an engine answers, nothing is pulled.
+    const image = '127.0.0.1:9/baton-test/absent:1';
+    const { error } = await runFailing(shellCommands, { runner: 'DOCKER', docker: { image, pullPolicy: 'NEVER' }, commands: ['true'] });
+    expect(error.message).toMatch(/Docker engine|pullPolicy is NEVER/);
   });
 
   it('uses env given as a map with non-string values', async () => {
