@@ -15,6 +15,8 @@ export interface GcpProps {
    * as the bucket of an object path written without `gs://bucket/`.
    */
   bucket?: string;
+  /** BigQuery's job and dataset location, a bucket's location; the course sets it on every gcp task (unused by object tasks). */
+  location?: string;
 }
 
 export const GCP_PROPERTIES: Record<string, JsonSchema> = {
@@ -23,6 +25,7 @@ export const GCP_PROPERTIES: Record<string, JsonSchema> = {
   scopes: { type: 'array', items: { type: 'string' } },
   impersonatedServiceAccount: { type: 'string' },
   bucket: { type: 'string' },
+  location: { type: 'string' },
 };
 
 /**
@@ -83,7 +86,7 @@ export function storageClient(ctx: TaskContext<GcpProps>): { storage: Storage; p
 }
 
 /** A BigQuery client with the task's credentials and `location`. */
-export function bigQueryClient(ctx: TaskContext<GcpProps & { location?: string }>): { bigquery: BigQuery; projectId: string } {
+export function bigQueryClient(ctx: TaskContext<GcpProps>): { bigquery: BigQuery; projectId: string } {
   const credentials = credentialsOf(ctx);
   if (!credentials.projectId) throw new TaskFailure("projectId is required: set projectId, or use a service account key that names its project_id");
   const endpoint = gcpEndpoints(ctx.env).bigquery;
