@@ -58,7 +58,7 @@ export async function writeTaxiCsv(path: string, spec: TaxiMonth): Promise<void>
   for (const line of taxiRows(spec)) {
     batch += line + '\n';
     if (batch.length >= 1 << 20) {
-      if (!out.write(batch)) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(batch)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       batch = '';
     }
   }
