@@ -124,8 +124,10 @@ export const bigqueryLoad: TaskPlugin<LoadProps> = {
 
     const metadata = await withAutoRetry(ctx, async (retry) => {
       const jobId = jobIdOf(ctx, retry);
-      const job = await uploadToJob(ctx, bigquery.dataset(table.datasetId, { projectId: table.projectId, location: ctx.props.location || undefined })
-        .table(table.tableId, { location: ctx.props.location || undefined }), { ...configuration, jobId }, from, destinationTable);
+      // The job runs in the task's project (as Kestra's does), whichever project holds the table.
+      const handle = bigquery.dataset(table.datasetId, { projectId, location: ctx.props.location || undefined })
+        .table(table.tableId, { location: ctx.props.location || undefined });
+      const job = await uploadToJob(ctx, handle, { ...configuration, destinationTable: table, jobId }, from, destinationTable);
       return waitForJob(ctx, job);
     });
     const rows = Number(metadata.statistics?.load?.outputRows ?? 0);

@@ -225,6 +225,17 @@ describe('bigquery.Load (fake BigQuery)', () => {
     fake.bigquery.jobs.clear();
   });
 
+  it('loads into a table of another project with the job in the task project, as Kestra does', async () => {
+    fake.bigquery.putDataset('shared-warehouse', 'lake');
+    const t = await context({});
+    const from = await t.putStorageFile('x.csv', 'a\n1\n');
+    Object.assign(t.ctx.props as object, { from, destinationTable: 'shared-warehouse.lake.x', format: 'CSV' });
+    expect(((await bigqueryLoad.run(t.ctx as never)) as TaskResult).outputs).toMatchObject({ destinationTable: 'shared-warehouse.lake.x', rows: 2 });
+    expect(lastJob().projectId).toBe(project);
+    expect(fake.bigquery.loads.at(-1)!.load.destinationTable).toEqual({ projectId: 'shared-warehouse', datasetId: 'lake', tableId: 'x' });
+    fake.bigquery.jobs.clear();
+  });
+
   it('fails on a missing dataset, an empty file and a bad table name, saying which', async () => {
     const t = await context({});
     const from = await t.putStorageFile('x.csv', 'a\n1\n');
