@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm';
 import {
-  bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
+  bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 /** Raw bytes (namespace files are not always text). */
@@ -68,7 +69,19 @@ export const executions = pgTable('executions', {
   /** Restart counter (Kestra's metadata.attemptNumber). */
   attemptNumber: integer('attempt_number').notNull().default(1),
   createdAt: ts('created_at').notNull().defaultNow(),
+  /**
+   * The lease of the process running the execution (engine/queue): who, until when, and the fencing
+   * token that every write of that process must still match. A claim increments the token, so a
+   * worker whose lease expired and was taken over can no longer write.
+   */
+  leaseOwner: text('lease_owner'),
+  leaseToken: bigint('lease_token', { mode: 'number' }).notNull().default(0),
+  leaseExpiresAt: ts('lease_expires_at'),
+  /** Set by a kill request for an execution another process runs; its heartbeat sees it and kills. */
+  killRequested: boolean('kill_requested').notNull().default(false),
 }, (t) => [
+  // The work queue: unfinished executions, oldest first (a partial index stays as small as the backlog).
+  index('executions_unfinished_idx').on(t.createdAt).where(sql`state in ('CREATED', 'QUEUED', 'RUNNING', 'PAUSED', 'RESTARTED', 'KILLING', 'RETRYING')`),
   // text_pattern_ops: search matches a namespace and the ones below it (`namespace LIKE 'a.b.%'`),
   // which a plain btree can only serve under the C collation.
   index('executions_flow_idx').on(t.namespace.op('text_pattern_ops'), t.flowId, t.startDate),

@@ -2,7 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database, Db } from '../db/index.ts';
 import { ConcurrencyGate } from './concurrency/index.ts';
-import { Engine } from './executor/engine.ts';
+import { WorkQueue } from './queue/index.ts';
+import { Engine, type EngineRole } from './executor/engine.ts';
 import { LogWriter } from './executor/log-writer.ts';
 import { ExecutionRepository } from './executor/repository.ts';
 import type { FlowSource } from './executor/resources.ts';
@@ -27,6 +28,13 @@ export interface EngineOptions {
   env?: Record<string, string | undefined>;
   /** LISTEN on the database, so work freed by another process (a concurrency slot) is picked up at once. */
   listen?: Database['listen'];
+  /**
+   * Where executions run: here (the default), and with a lease when `leaseOwner` is set (standalone
+   * and worker processes), or only in workers (server and scheduler processes).
+   */
+  role?: EngineRole;
+  /** Lease length of runs here (default 30 s). */
+  leaseMs?: number;
   /** Parent of task working directories (default: the OS temp dir). */
   workRoot?: string;
   /** Instance-level plugin defaults, applied after each flow's own (`forced` ones override the flow). */
@@ -48,8 +56,9 @@ export function createEngine(options: EngineOptions): Engine {
     namespaceFiles: options.namespaceFiles ?? new DirectoryNamespaceFiles({ root: join(options.dataDir, 'files'), layout: 'per-namespace' }),
     flows: options.flows ?? new StaticFlowSource(),
     concurrency: new ConcurrencyGate(options.db, { listen: options.listen }),
+    queue: new WorkQueue(options.db, { leaseMs: options.leaseMs, listen: options.listen }),
     workRoot: options.workRoot ?? join(tmpdir(), 'baton-work'),
     env,
     pluginDefaults: options.pluginDefaults,
-  });
+  }, options.role);
 }

@@ -5,7 +5,7 @@ import {
 
 describe('state model', () => {
   it('terminal states are exactly Kestra\'s', () => {
-    expect(STATES.filter(isTerminal).sort()).toEqual(['CANCELLED', 'FAILED', 'KILLED', 'RETRIED', 'SKIPPED', 'SUCCESS', 'WARNING']);
+    expect(STATES.filter(isTerminal).sort()).toEqual(['CANCELLED', 'FAILED', 'KILLED', 'RESUBMITTED', 'RETRIED', 'SKIPPED', 'SUCCESS', 'WARNING']);
   });
 
   it('a terminal state only moves on through RESTARTED (FAILED may also be RETRIED)', () => {

@@ -18,6 +18,7 @@ export const STATES = [
   'CANCELLED',
   'RETRIED',
   'SKIPPED',
+  'RESUBMITTED',
 ] as const;
 
 export type StateType = (typeof STATES)[number];
@@ -30,13 +31,15 @@ const TERMINAL: ReadonlySet<StateType> = new Set([
   'CANCELLED',
   'RETRIED',
   'SKIPPED',
+  'RESUBMITTED',
 ]);
 
 /** Allowed transitions. A terminal state may only move on through restart (→ RESTARTED). */
 const TRANSITIONS: Record<StateType, readonly StateType[]> = {
   CREATED: ['QUEUED', 'RUNNING', 'SKIPPED', 'CANCELLED', 'FAILED', 'KILLING', 'KILLED'],
   QUEUED: ['RUNNING', 'CANCELLED', 'KILLING', 'KILLED', 'FAILED'],
-  RUNNING: ['SUCCESS', 'WARNING', 'FAILED', 'KILLING', 'KILLED', 'PAUSED', 'RETRYING', 'RUNNING'],
+  // RESUBMITTED: an attempt whose worker lost its lease (crash, stop); the task run runs again elsewhere.
+  RUNNING: ['SUCCESS', 'WARNING', 'FAILED', 'KILLING', 'KILLED', 'PAUSED', 'RETRYING', 'RUNNING', 'RESUBMITTED'],
   PAUSED: ['RUNNING', 'KILLING', 'KILLED', 'FAILED'],
   // SKIPPED: a task run that runs again after a restart and whose runIf is now false.
   RESTARTED: ['RUNNING', 'QUEUED', 'KILLING', 'KILLED', 'CANCELLED', 'FAILED', 'SKIPPED'],
@@ -49,6 +52,7 @@ const TRANSITIONS: Record<StateType, readonly StateType[]> = {
   CANCELLED: ['RESTARTED'],
   RETRIED: [],
   SKIPPED: [],
+  RESUBMITTED: [],
 };
 
 export function isState(value: unknown): value is StateType {

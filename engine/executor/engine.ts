@@ -13,6 +13,7 @@ import { labelsToList, type Execution, type TaskRun } from './model.ts';
 import { planReplay, planRestart } from './rerun-plan.ts';
 import type { EngineResources } from './resources.ts';
 import { readablePrefixes, templateServices } from './task-context.ts';
+import { ENDED_CHANNEL, type Lease } from '../queue/index.ts';
 
 export interface ExecuteRequest {
   flow: FlowDef;
@@ -44,6 +45,20 @@ interface Tracked {
   settle: () => void;
 }
 
+/**
+ * Where this process runs executions. `runsExecutions: false` (server, scheduler): executions are
+ * created and stored, and workers run them. `leaseOwner` (standalone, worker): every run here holds a
+ * lease on its execution, renewed by heartbeat, so a crash hands the execution to another process and
+ * a process that lost its lease cannot write. Neither (tests, `baton run`): runs here, without leases.
+ */
+export interface EngineRole {
+  runsExecutions: boolean;
+  leaseOwner?: string;
+}
+
+/** How often a waiter that missed the ended notification looks at the database. */
+const ENDED_POLL_MS = 500;
+
 /** How far `readablePrefixesOf` follows replays of replays; beyond is a loop or a misuse. */
 const MAX_LINEAGE = 32;
 
@@ -66,7 +81,14 @@ export class Engine {
     taskRunEnded: (run) => this.observeTaskRun(run),
   };
 
-  constructor(readonly resources: EngineResources) {}
+  /** Waiters for executions that end in another process, by id (woken by NOTIFY or a poll). */
+  private readonly endWaiters = new Map<string, Set<() => void>>();
+  private endedSubscription: Promise<unknown> | undefined;
+
+  constructor(
+    readonly resources: EngineResources,
+    readonly role: EngineRole = { runsExecutions: true },
+  ) {}
 
   /** Live log lines of every execution of this engine (the CLI and SSE filter by executionId). */
   onLog(listener: LogListener): () => void {
@@ -132,14 +154,31 @@ export class Engine {
   async run(run: ExecutionRun): Promise<Execution> {
     const id = run.execution.id;
     const concurrency = run.flow.concurrency;
+    const { queue } = this.resources;
+    let heartbeat: NodeJS.Timeout | undefined;
+    let ownsIt = !this.role.leaseOwner || run.lease !== undefined;
     try {
+      if (!ownsIt) {
+        const lease = await queue.claim(id, this.role.leaseOwner!);
+        // Another process holds it (or it ended meanwhile): it is theirs to run.
+        if (!lease) return run.execution;
+        run.useLease(lease, queue);
+        ownsIt = true;
+      }
+      if (run.lease) heartbeat = this.heartbeat(run, run.lease);
       if (concurrency && !run.killed) {
         const refused = await this.admit(run, concurrency);
         if (refused) return refused;
       }
       return await run.run();
     } finally {
-      if (concurrency) await this.resources.concurrency.release(run.execution, concurrency);
+      if (heartbeat) clearInterval(heartbeat);
+      // An abandoned run keeps its concurrency slot: the process that resumes the execution holds it.
+      if (ownsIt && concurrency && !run.abandoned) await this.resources.concurrency.release(run.execution, concurrency);
+      if (run.lease && !run.abandoned) {
+        await queue.release(run.lease).catch(() => undefined);
+        await queue.announceEnded(id).catch(() => undefined);
+      }
       const tracked = this.runs.get(id);
       this.runs.delete(id);
       this.children.delete(id);
@@ -170,6 +209,124 @@ export class Engine {
       default:
         return assertNever(decision);
     }
+  }
+
+  /**
+   * Renews the run's lease every third of its length. A lost lease abandons the run; a kill requested
+   * through another process kills it here.
+   */
+  private heartbeat(run: ExecutionRun, lease: Lease): NodeJS.Timeout {
+    const { queue } = this.resources;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const { held, killRequested } = await queue.renew(lease);
+        if (!held) run.abandon('its lease was lost');
+        else if (killRequested && !run.killed) await this.kill(run.execution.id);
+      } catch {
+        // The database is unreachable: the lease runs out unless a later beat gets through.
+      } finally {
+        busy = false;
+      }
+    }, Math.max(50, Math.floor(queue.leaseMs / 3)));
+    timer.unref();
+    return timer;
+  }
+
+  /**
+   * Starts a created execution: in this process when it runs executions (in the background: the
+   * returned promise settles once it has started), else by telling the workers.
+   */
+  async start(run: ExecutionRun, onError?: (error: unknown) => void): Promise<void> {
+    if (this.role.runsExecutions) {
+      const done = this.run(run).catch((error: unknown) => onError?.(error));
+      const tracked = done.finally(() => this.background.delete(tracked));
+      this.background.add(tracked);
+      return;
+    }
+    this.untrack(run.execution.id);
+    await this.resources.queue.announce(run.execution.id);
+  }
+
+  /**
+   * Runs an execution this process has just claimed from the queue (a worker): a new one, or one whose
+   * previous runner died (the walk reuses what it finished and resubmits what it interrupted).
+   * Resolves when it ends or is abandoned; releases the lease when there is nothing to run.
+   */
+  async runClaimed(lease: Lease): Promise<Execution | undefined> {
+    const { queue, repository } = this.resources;
+    const execution = await repository.findExecution(lease.executionId);
+    if (!execution || isTerminal(execution.state.current) || this.runs.has(execution.id)) {
+      await queue.release(lease);
+      return execution;
+    }
+    let flow: FlowDef;
+    try {
+      flow = await this.flowOf(execution);
+    } catch (error) {
+      // Its flow revision is gone: it can never run; end it FAILED rather than claim it forever.
+      execution.state = transition(execution.state, 'FAILED', `execution ${execution.id}`);
+      this.resources.logs.logger({ executionId: execution.id, taskRunId: null, taskId: null, attemptNumber: null }).error((error as Error).message);
+      await repository.replaceExecution(execution);
+      await this.resources.logs.flush();
+      await queue.release(lease);
+      return execution;
+    }
+    this.maskSecretInputs(flow, execution);
+    const run = this.track(flow, execution, await this.readablePrefixesOf(execution));
+    run.useLease(lease, queue);
+    this.notify(execution);
+    return this.run(run);
+  }
+
+  /**
+   * Resolves to the execution once it is terminal, wherever it runs: at once from this process when it
+   * runs here, else when its runner announces the end (NOTIFY), with a poll as fallback. Undefined
+   * when there is no such execution; `signal` stops waiting.
+   */
+  async awaitTerminal(id: string, signal?: AbortSignal): Promise<Execution | undefined> {
+    if (this.runs.has(id)) {
+      await this.settled(id);
+      return this.findExecution(id);
+    }
+    this.endedSubscription ??= this.resources.queue
+      .subscribe(ENDED_CHANNEL, (ended) => {
+        for (const wake of this.endWaiters.get(ended) ?? []) wake();
+      })
+      .catch(() => undefined);
+    await this.endedSubscription;
+    while (!signal?.aborted) {
+      const execution = await this.findExecution(id);
+      if (!execution || isTerminal(execution.state.current)) return execution;
+      if (this.runs.has(id)) {
+        await this.settled(id);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        let waiters = this.endWaiters.get(id);
+        if (!waiters) this.endWaiters.set(id, (waiters = new Set()));
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          waiters.delete(done);
+          if (waiters.size === 0) this.endWaiters.delete(id);
+          resolve();
+        };
+        const timer = setTimeout(done, ENDED_POLL_MS);
+        signal?.addEventListener('abort', done, { once: true });
+        waiters.add(done);
+      });
+    }
+    return this.findExecution(id);
+  }
+
+  /** Forgets a run this process will not run after all. */
+  private untrack(id: string): void {
+    const tracked = this.runs.get(id);
+    this.runs.delete(id);
+    tracked?.settle();
   }
 
   /** Creates and runs an execution; resolves when it is terminal. */
@@ -281,6 +438,10 @@ export class Engine {
     const execution = await this.resources.repository.findExecution(executionId);
     if (!execution) throw new ExecutionNotFoundError(executionId);
     if (isTerminal(execution.state.current)) throw new ExecutionStateError(executionId, execution.state.current, 'kill');
+    // Another process runs it under a live lease: its heartbeat sees the request and kills it there.
+    if (await this.resources.queue.requestKill(executionId)) return execution;
+    // Nobody runs it: end it here, first fencing out whoever held it last, so it cannot write after.
+    await this.resources.queue.fenceOut(executionId);
     for (const run of execution.taskRunList) {
       if (!isTerminal(run.state.current)) run.state = transition(run.state, 'KILLED', `task run ${run.id}`);
     }

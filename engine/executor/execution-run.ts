@@ -16,6 +16,7 @@ import type { EngineResources } from './resources.ts';
 import { nextRetryDelay } from './retry.ts';
 import { createTaskContext, templateServices, type TaskContextInput } from './task-context.ts';
 import { newId } from '../ids.ts';
+import { LeaseLostError, type Lease, type WorkQueue } from '../queue/index.ts';
 import { isTruthy } from '../truthy.ts';
 
 /** Where children run: their parent task run, the iteration value they inherit, extra variables. */
@@ -104,6 +105,40 @@ export class ExecutionRun {
     this.killController.abort(new Error('killed'));
   }
 
+  /** The lease this process holds on the execution, when it runs under one (engine/queue). */
+  lease: Lease | undefined;
+  private abandonedReason: string | undefined;
+
+  /**
+   * Runs under a lease: every write is fenced by its token, and a refused write abandons the run
+   * (another process owns the execution now).
+   */
+  useLease(lease: Lease, queue: WorkQueue): void {
+    this.lease = lease;
+    this.writer.useFence(
+      (tx) => queue.fence(tx, lease),
+      (error) => error instanceof LeaseLostError,
+      () => this.abandon('its lease was lost'),
+    );
+  }
+
+  /**
+   * Stops running here without writing anything more: the lease is lost, or the worker hands the
+   * execution back on shutdown. Running tasks are aborted (their processes and containers stop); the
+   * next owner resubmits the interrupted task runs.
+   */
+  abandon(reason: string): void {
+    if (this.abandonedReason) return;
+    this.abandonedReason = reason;
+    this.writer.fenceOff();
+    this.killController.abort(new Error(`abandoned: ${reason}`));
+  }
+
+  /** Why this process stopped running the execution without ending it, if it did. */
+  get abandoned(): string | undefined {
+    return this.abandonedReason;
+  }
+
   /** Aborted when the execution is killed (a queued execution stops waiting for its slot). */
   get killSignal(): AbortSignal {
     return this.killController.signal;
@@ -149,6 +184,8 @@ export class ExecutionRun {
     }
 
     let state = await this.runList(this.flow.tasks, ROOT_SCOPE);
+    // Abandoned: another process resumes the execution; nothing more happens here (no errors, finally…).
+    if (this.abandonedReason) return e;
     if (isFailure(state) && !this.killed && this.flow.errors?.length) {
       await this.runList(this.flow.errors, ROOT_SCOPE);
     }
@@ -156,6 +193,7 @@ export class ExecutionRun {
       const fin = await this.runList(this.flow.finally, ROOT_SCOPE, { evenIfKilled: true });
       state = mergeChildStates([state, fin]);
     }
+    if (this.abandonedReason) return e;
     if (this.killed) state = 'KILLED';
     if (!isFailure(state) && this.flow.outputs?.length) {
       try {
@@ -182,6 +220,7 @@ export class ExecutionRun {
   private async runList(tasks: readonly TaskDef[], scope: Scope, opts: { evenIfKilled?: boolean } = {}): Promise<StateType> {
     const states: StateType[] = [];
     for (const task of tasks) {
+      if (this.abandonedReason) break;
       if (this.killed && !opts.evenIfKilled) {
         states.push('KILLED');
         break;
@@ -203,6 +242,7 @@ export class ExecutionRun {
     // Ended in an earlier walk: its state stands and its outputs stay in the list; nothing runs.
     if (earlier && isTerminal(earlier.state.current)) return earlier.state.current;
     const run = earlier ?? this.newTaskRun(task, scope);
+    if (earlier) this.resubmitInterrupted(earlier);
     this.save(run);
     const plugin = findPlugin(task.type);
     const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: null });
@@ -234,6 +274,20 @@ export class ExecutionRun {
     if (state === 'FAILED' && task.allowFailure === true) state = 'WARNING';
     if (state === 'WARNING' && task.allowWarning === true) state = 'SUCCESS';
     return this.finish(run, state);
+  }
+
+  /**
+   * A task run found unfinished when the walk resumes an execution another process was running: its
+   * last attempt was interrupted when that process died or lost its lease. The attempt is recorded as
+   * RESUBMITTED and the task runs again.
+   */
+  private resubmitInterrupted(run: TaskRun): void {
+    const last = run.attempts.at(-1);
+    if (!last || isTerminal(last.state.current)) return;
+    last.state = transition(last.state, 'RESUBMITTED', `attempt ${run.attempts.length} of ${run.id}`);
+    this.resources.logs
+      .logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: run.attempts.length })
+      .warn(`Attempt ${run.attempts.length} was interrupted (its worker stopped or lost its lease); the task run is resubmitted`);
   }
 
   /** Runnable tasks: attempts with timeout, and retries by the task's `retry` policy. */
@@ -418,11 +472,14 @@ export class ExecutionRun {
   }
 
   private save(run: TaskRun): void {
+    if (this.abandonedReason) return;
     this.writer.markTaskRun(run);
     this.hooks.changed(this.execution);
   }
 
   private markExecution(): void {
+    // An abandoned run's states are this process's view only; nobody may see or react to them.
+    if (this.abandonedReason) return;
     this.writer.markExecution();
     this.hooks.changed(this.execution);
   }

@@ -7,6 +7,8 @@ import type { Execution, TaskRun } from './model.ts';
 import { escapeLike } from '../../db/index.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
+/** A transaction of `Db`, for writes that must commit together. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type TaskRunRow = typeof taskRuns.$inferSelect;
 type LogRow = typeof logs.$inferSelect;
 
@@ -51,6 +53,27 @@ export class ExecutionRepository {
   /** Upserts many task runs in one statement (the executor's write-behind batches). */
   async saveTaskRuns(batch: readonly { taskRun: TaskRun; seq: number }[]): Promise<void> {
     await upsertTaskRuns(this.db, batch);
+  }
+
+  /**
+   * One write-behind batch: task runs first, then the execution row. With `fence` (a leased run), all in
+   * one transaction that starts with the fence, so a run that lost its lease writes nothing at all.
+   */
+  async saveBatch(
+    batch: readonly { taskRun: TaskRun; seq: number }[],
+    execution: Execution | undefined,
+    fence?: (tx: Tx) => Promise<void>,
+  ): Promise<void> {
+    if (!fence) {
+      await upsertTaskRuns(this.db, batch);
+      if (execution) await upsertExecution(this.db, execution);
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      await fence(tx);
+      await upsertTaskRuns(tx, batch);
+      if (execution) await upsertExecution(tx, execution);
+    });
   }
 
   /**

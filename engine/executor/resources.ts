@@ -1,4 +1,5 @@
 import type { ConcurrencyGate } from '../concurrency/index.ts';
+import type { WorkQueue } from '../queue/index.ts';
 import type { FlowDef, PluginDefault } from '../flow/types.ts';
 import type { KvStore } from '../kv/types.ts';
 import type { NamespaceFiles } from '../namespace-files/types.ts';
@@ -33,6 +34,8 @@ export interface EngineResources {
   flows: FlowSource;
   /** Admission of executions of flows with a `concurrency` limit. */
   concurrency: ConcurrencyGate;
+  /** Unfinished executions, claimed under leases by the processes that run them. */
+  queue: WorkQueue;
   /** Parent folder of task working directories. */
   workRoot: string;
   /** Source of `envs.*` (KESTRA_-prefixed variables). */

@@ -1,5 +1,5 @@
 import type { Execution, TaskRun } from './model.ts';
-import type { ExecutionRepository } from './repository.ts';
+import type { ExecutionRepository, Tx } from './repository.ts';
 
 /**
  * Write-behind for one execution's state: changes are marked, then written in batches (one
@@ -12,18 +12,47 @@ export class StateWriter {
   private running: Promise<void> | undefined;
   private failure: unknown;
 
+  /** A leased run's fence (see engine/queue): every batch starts with it, in the batch's transaction. */
+  private fence: ((tx: Tx) => Promise<void>) | undefined;
+  /** Set once the fence refused a batch: this process no longer owns the execution and writes nothing more. */
+  private fencedOut = false;
+  private onFencedOut: ((error: unknown) => void) | undefined;
+
   constructor(
     private readonly repository: ExecutionRepository,
     private readonly execution: Execution,
     private readonly seqOf: (run: TaskRun) => number,
   ) {}
 
+  /** Fences every later write; `onFencedOut` is called once when a write is refused (the lease is lost). */
+  useFence(fence: (tx: Tx) => Promise<void>, isLost: (error: unknown) => boolean, onFencedOut: (error: unknown) => void): void {
+    this.fence = fence;
+    this.isLost = isLost;
+    this.onFencedOut = onFencedOut;
+  }
+
+  private isLost: (error: unknown) => boolean = () => false;
+
+  /** Writes nothing from now on (the run was abandoned). */
+  fenceOff(): void {
+    this.fencedOut = true;
+    this.dirtyRuns.clear();
+    this.executionDirty = false;
+  }
+
+  /** True once a write was refused because the lease was lost. */
+  get lost(): boolean {
+    return this.fencedOut;
+  }
+
   markTaskRun(run: TaskRun): void {
+    if (this.fencedOut) return;
     this.dirtyRuns.set(run.id, run);
     this.schedule();
   }
 
   markExecution(): void {
+    if (this.fencedOut) return;
     this.executionDirty = true;
     this.schedule();
   }
@@ -57,10 +86,17 @@ export class StateWriter {
       // Task runs first, the execution row last: whoever reads a terminated execution then finds its
       // task runs terminated too. (The row exists already: the engine stores it before the run starts,
       // so the task runs' foreign key holds.)
-      await this.repository.saveTaskRuns(runs);
-      if (writeExecution) await this.repository.saveExecution({ ...this.execution, taskRunList: [] });
+      await this.repository.saveBatch(runs, writeExecution ? { ...this.execution, taskRunList: [] } : undefined, this.fence);
     } catch (err) {
-      this.failure ??= err;
+      if (this.isLost(err)) {
+        // Another process owns the execution now: drop everything, say so once, never fail the flush.
+        this.fencedOut = true;
+        this.dirtyRuns.clear();
+        this.executionDirty = false;
+        this.onFencedOut?.(err);
+      } else {
+        this.failure ??= err;
+      }
     } finally {
       this.running = undefined;
       if (this.dirtyRuns.size || this.executionDirty) this.schedule();

@@ -130,7 +130,7 @@ export class FlowTriggerDispatcher {
       trigger: start.variables,
     });
     this.options.log?.('info', `flow trigger ${live.key.flowId}.${live.key.triggerId} started execution ${run.execution.id} after ${upstream.namespace}.${upstream.flowId} ${upstream.id} (${upstream.state})`);
-    this.track(engine.run(run));
+    this.track(engine.role.runsExecutions ? engine.run(run) : engine.start(run));
   }
 
   /** Adds the met preconditions to the trigger's window, under its row lock; true when all are met now. */

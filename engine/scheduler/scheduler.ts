@@ -365,7 +365,9 @@ export class Scheduler {
   }
 
   private launch(run: ExecutionRun): void {
-    const done = this.options.engine.run(run).then(
+    const { engine } = this.options;
+    // In a scheduler-only process the execution goes to the workers; elsewhere it runs here.
+    const done = (engine.role.runsExecutions ? engine.run(run) : engine.start(run)).then(
       () => undefined,
       (error: unknown) => this.log('error', `execution ${run.execution.id} crashed: ${(error as Error).message}`, { error }),
     );

@@ -49,11 +49,14 @@ export function executionRoutes(deps: ServerDeps): Hono {
   const app = new Hono();
   const engine = deps.engine;
 
-  /** Runs `run` in the background, or to its end when `?wait=true`; answers the execution either way. */
+  /**
+   * Starts `run` (here, or in a worker) and answers the execution at once, or once it has ended with
+   * `?wait=true`. It is stored before this answers, so a crash after the answer loses nothing.
+   */
   const start = async (c: Context, run: ExecutionRun) => {
-    const done = engine.run(run);
-    if (c.req.query('wait') === 'true') return c.json(await done);
-    done.catch((err) => deps.log?.('error', `execution ${run.execution.id} crashed: ${(err as Error).message}`));
+    const id = run.execution.id;
+    await engine.start(run, (err) => deps.log?.('error', `execution ${id} crashed: ${(err as Error).message}`));
+    if (c.req.query('wait') === 'true') return c.json((await engine.awaitTerminal(id, c.req.raw.signal)) ?? run.execution);
     return c.json(run.execution);
   };
 

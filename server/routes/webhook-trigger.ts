@@ -107,13 +107,12 @@ export function webhookTriggerRoutes(deps: ServerDeps): Hono {
         if (err instanceof InputValidationError) throw new HttpError(422, `invalid inputs for ${namespace}.${flowId}`, err.problems);
         throw err;
       }
-      const done = engine.run(run);
+      const id = run.execution.id;
+      // Stored before this answers: a crash after the 200 loses nothing (a worker or a restart runs it).
+      await engine.start(run, (err: unknown) => deps.log?.('error', `execution ${id} crashed: ${(err as Error).message}`));
       const { trigger } = decision;
-      if (trigger.wait !== true) {
-        done.catch((err: unknown) => deps.log?.('error', `execution ${run.execution.id} crashed: ${(err as Error).message}`));
-        return c.json(run.execution);
-      }
-      const execution = await done;
+      if (trigger.wait !== true) return c.json(run.execution);
+      const execution = (await engine.awaitTerminal(id, c.req.raw.signal)) ?? run.execution;
       // As Kestra's: a failed execution answers 500, whatever the body.
       const status = isFailure(execution.state.current) ? 500 : 200;
       if (trigger.returnOutputs !== true) return c.json(execution, status);

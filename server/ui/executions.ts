@@ -401,7 +401,7 @@ async function engineAction(c: Context, id: string, action: () => Promise<string
 
 /** Restart and replay prepare the run; it goes on after the answer, as executions started from the API do. */
 function startInBackground(deps: ServerDeps, run: ExecutionRun): void {
-  deps.engine.run(run).catch((err) => deps.log?.('error', `execution ${run.execution.id} crashed: ${(err as Error).message}`));
+  void deps.engine.start(run, (err) => deps.log?.('error', `execution ${run.execution.id} crashed: ${(err as Error).message}`));
 }
 
 /** The first `max` bytes of a stream; the rest is never read. */

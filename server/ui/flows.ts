@@ -157,7 +157,7 @@ export function flowPages(deps: ServerDeps, options: { hasRoute(method: string, 
       if (err instanceof InputValidationError) return render(422, executeForm(flow, submitted, err.problems));
       throw err;
     }
-    deps.engine.run(run).catch((err) => deps.log?.('error', `execution ${run.execution.id} crashed: ${(err as Error).message}`));
+    await deps.engine.start(run, (err) => deps.log?.('error', `execution ${run.execution.id} crashed: ${(err as Error).message}`));
     const target = `/ui/executions/${encodeURIComponent(run.execution.id)}`;
     if (isHtmx(c)) {
       c.header('HX-Redirect', target);

@@ -125,7 +125,7 @@ describeEachDatabase('metrics and OpenAPI', (open) => {
     expect(value(samples, 'baton_executions', { state: 'FAILED' })).toBe(1);
     expect(value(samples, 'baton_executions', { state: 'RUNNING' })).toBe(1);
     expect(value(samples, 'baton_executions', { state: 'KILLED' })).toBe(0);
-    expect(samples.filter((s) => s.name === 'baton_executions')).toHaveLength(14);
+    expect(samples.filter((s) => s.name === 'baton_executions')).toHaveLength(15);
     expect(value(samples, 'baton_queue_depth')).toBe(1);
     // The harness published the flows through a sync a moment ago.
     const lag = value(samples, 'baton_sync_lag_seconds')!;
