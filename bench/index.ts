@@ -5,6 +5,7 @@ const suites = [
   () => import('./sync.bench.ts'),
   () => import('./ui.bench.ts'),
   () => import('./webhook.bench.ts'),
+  () => import('./docker.bench.ts'),
   () => import('./copyin.bench.ts'),
 ];
 
