@@ -105,7 +105,6 @@ function connectionOptions(ctx: TaskContext<PostgresConnectionProps>): Connectio
   const params = target.params;
   const user = params.user ?? ctx.props.username;
   const password = params.password ?? ctx.props.password;
-  if (password) ctx.maskSecret(password);
   const connectTimeout = Number(params.connectTimeout ?? 10);
   const settings: postgres.Options<Record<string, never>> = {
     // postgres.js takes arrays for several hosts (tried in order), though its types say one.
@@ -121,7 +120,7 @@ function connectionOptions(ctx: TaskContext<PostgresConnectionProps>): Connectio
       ...(params.currentSchema ? { search_path: params.currentSchema } : {}),
       ...(params.options ? { options: params.options } : {}),
     },
-    // Array columns are parsed element by element with the parsers above once their types are known.
+    // Array columns: postgres.js learns the array types on connect, then parses each element with `types`.
     fetch_types: true,
   };
   const hosts = target.hosts.map((h) => `${h.host}:${h.port}`).join(',');
