@@ -16,7 +16,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../db/index.ts';
 import { createEngine, type Engine, type Execution, type LogEntry } from '../../engine/index.ts';
 import { formatProblem, validateFlowSource } from '../../engine/flow/index.ts';
@@ -25,6 +27,7 @@ import { renderTriggerInputs, triggerTemplateServices } from '../../engine/trigg
 import { GcpFake } from '../support/gcp-fakes/gcp-fake.ts';
 import { guardLoopback, type LoopbackGuard } from '../support/gcp-fakes/loopback-guard.ts';
 import type { FakeServiceAccount } from '../support/gcp-fakes/service-account-fake.ts';
+import { requireService } from '../support/services.ts';
 import { startTaxiFileServer, taxiCsv, type TaxiFileServer, type TaxiMonth } from '../support/taxi-data.ts';
 
 const FLOWS = join(import.meta.dirname, '..', '..', 'flows');
@@ -34,7 +37,17 @@ const BUCKET = 'your-unique-bucket-name';
 const DATASET = 'ny_taxi';
 const LOCATION = 'us-central1';
 
-describe('the GCP taxi flows end to end (GCS and BigQuery fakes)', () => {
+/** The flows' extract step downloads with wget, as the course does. */
+const wgetService = requireService('wget', async () => {
+  try {
+    await promisify(execFile)('wget', ['--version']);
+    return null;
+  } catch (error) {
+    return `wget is not installed: ${(error as Error).message}`;
+  }
+});
+
+wgetService.describe('the GCP taxi flows end to end (GCS and BigQuery fakes)', () => {
   let guard: LoopbackGuard;
   let fake: GcpFake;
   let account: FakeServiceAccount;
