@@ -5,7 +5,10 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   validate: { summary: 'validate flow files or folders', load: async () => (await import('./validate.ts')).validateCommand },
   run: { summary: 'run one flow locally', load: async () => (await import('./run.ts')).runCommand },
-  server: { summary: 'serve the API and Git push hook, syncing flows from Git', load: async () => (await import('./server.ts')).serverCommand },
+  standalone: { summary: 'API, dashboard, sync, scheduler and worker in one process', load: async () => (await import('./server.ts')).roleCommand('standalone') },
+  server: { summary: 'API, dashboard, webhooks and Git sync; executions go to workers', load: async () => (await import('./server.ts')).roleCommand('server') },
+  scheduler: { summary: 'evaluate Schedule triggers and backfills', load: async () => (await import('./server.ts')).roleCommand('scheduler') },
+  worker: { summary: 'run executions from the queue (BATON_WORKER_THREADS)', load: async () => (await import('./server.ts')).roleCommand('worker') },
   sync: { summary: 'sync flows from Git once and print what changed', load: async () => (await import('./sync.ts')).syncCommand },
 };
 

@@ -1,27 +1,43 @@
-import { startServer } from '../server/index.ts';
+import { startServer, type Role } from '../server/index.ts';
 import { dataDirectory } from './data-dir.ts';
 
-/** `baton server`: API, Git push hook and an initial sync; runs until SIGINT/SIGTERM. */
-export async function serverCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('usage: baton server   (configuration from the environment: see README)\n');
+const SUMMARIES: Record<Role, string> = {
+  standalone: 'API, dashboard, Git sync, scheduler and worker in one process (PGlite or PostgreSQL)',
+  server: 'API, dashboard, flow webhooks and Git sync; executions go to workers (PostgreSQL)',
+  scheduler: 'evaluates Schedule triggers and backfills (PostgreSQL)',
+  worker: 'runs executions from the queue, BATON_WORKER_THREADS at a time (PostgreSQL)',
+};
+
+/** `baton <role>`: one process in that role, until SIGINT/SIGTERM; a second signal stops at once. */
+export function roleCommand(role: Role) {
+  return async function command(argv: string[]): Promise<number> {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`usage: baton ${role}   (${SUMMARIES[role]}; configuration from the environment: see README)\n`);
+      return 0;
+    }
+    if (argv.length) {
+      process.stderr.write(`baton ${role}: unexpected arguments: ${argv.join(' ')}\n`);
+      return 2;
+    }
+    let server;
+    try {
+      server = await startServer({ dataDir: dataDirectory(), role });
+    } catch (err) {
+      process.stderr.write(`baton ${role}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    // A second signal while draining means "now": running executions are handed back at once.
+    const now = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    }).then(() => server.close({ graceMs: 0 }));
+    await Promise.race([server.close(), now]);
     return 0;
-  }
-  if (argv.length) {
-    process.stderr.write(`baton server: unexpected arguments: ${argv.join(' ')}\n`);
-    return 2;
-  }
-  let server;
-  try {
-    server = await startServer({ dataDir: dataDirectory() });
-  } catch (err) {
-    process.stderr.write(`baton server: ${(err as Error).message}\n`);
-    return 1;
-  }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await server.close();
-  return 0;
+  };
 }
+
+export const ROLE_SUMMARIES = SUMMARIES;

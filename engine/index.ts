@@ -10,3 +10,6 @@ export type { LogEntry, LogLevel } from './logs/types.ts';
 export { LOG_LEVELS, levelAtLeast } from './logs/types.ts';
 export { findPlugin, allPlugins } from './plugins/registry.ts';
 export * from './scheduler/index.ts';
+export { WorkQueue, LeaseLostError, DEFAULT_LEASE_MS, type Lease } from './queue/index.ts';
+export { Worker, newWorkerId, type WorkerOptions } from './worker/index.ts';
+export { ConcurrencyGate } from './concurrency/index.ts';

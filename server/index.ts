@@ -2,4 +2,4 @@
 export { createApp } from './app.ts';
 export { HttpError } from './errors.ts';
 export type { ServerDeps } from './deps.ts';
-export { startServer, type RunningServer } from './start.ts';
+export { startServer, ROLES, RoleDatabaseError, type RunningServer, type Role } from './start.ts';

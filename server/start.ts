@@ -2,16 +2,64 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { openDatabase, type Database } from '../db/index.ts';
-import { createEngine, Scheduler } from '../engine/index.ts';
+import { createEngine, FlowTriggerDispatcher, newWorkerId, Scheduler, Worker, type Engine } from '../engine/index.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv, type SyncOutcome } from '../sync/index.ts';
 import { createApp } from './app.ts';
 import type { AdminCredentials } from './auth.ts';
 
 export interface RunningServer {
+  /** The HTTP address (empty for the scheduler and worker roles, which serve no HTTP). */
   url: string;
-  /** The outcome of the sync run at start. */
-  initialSync: SyncOutcome;
-  close(): Promise<void>;
+  role: Role;
+  /** The outcome of the sync run at start (server and standalone roles). */
+  initialSync?: SyncOutcome;
+  /** The worker of this process (standalone and worker roles). */
+  worker?: Worker;
+  engine: Engine;
+  /**
+   * Stops the process's parts. A worker stops claiming, lets running executions end within
+   * `graceMs` (BATON_SHUTDOWN_GRACE_SECONDS, default 30 s) and hands the rest back to other workers.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/**
+ * What a process does. `server`: API, dashboard, flow webhooks, Git sync; executions go to workers.
+ * `scheduler`: Schedule triggers and backfills. `worker`: runs executions (and the Flow triggers of
+ * those that end). `standalone`: all three in one process, on PGlite or PostgreSQL.
+ */
+export const ROLES = ['standalone', 'server', 'scheduler', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A role that shares its database with other processes was given the embedded, single-process one. */
+export class RoleDatabaseError extends Error {
+  constructor(role: Role) {
+    super(
+      `baton ${role} needs PostgreSQL (DATABASE_URL=postgres://…): the embedded database (PGlite) belongs to one process; ` +
+        'run `baton standalone` for a single process on PGlite',
+    );
+    this.name = 'RoleDatabaseError';
+  }
+}
+
+const DEFAULT_WORKER_THREADS = 8;
+
+type Stop = (graceMs: number) => Promise<unknown>;
+
+function workerThreads(env: NodeJS.ProcessEnv): number {
+  const raw = env.BATON_WORKER_THREADS;
+  if (raw === undefined || raw === '') return DEFAULT_WORKER_THREADS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`BATON_WORKER_THREADS must be an integer from 1 to 1024, got '${raw}'`);
+  return n;
+}
+
+function secondsSetting(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of seconds, got '${raw}'`);
+  return n * 1000;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -74,75 +122,137 @@ export function planListen(env: NodeJS.ProcessEnv): ListenPlan {
 }
 
 /**
- * `baton server`: opens the database (PGlite under BATON_DATA_DIR, or DATABASE_URL), syncs the
- * flows from Git once, then serves the API and the push hook on PORT (default 8080).
+ * Starts one Baton process in `role` (default standalone): opens the database (PGlite under
+ * BATON_DATA_DIR, or DATABASE_URL), then the parts of the role. Executions are always stored before
+ * they are answered or run, so any process may crash without losing one.
  */
 export async function startServer(options: {
   env?: NodeJS.ProcessEnv;
   dataDir: string;
   port?: number;
   quiet?: boolean;
-} ): Promise<RunningServer> {
+  role?: Role;
+}): Promise<RunningServer> {
   const env = options.env ?? process.env;
-  const logger = pino({ level: options.quiet ? 'warn' : env.BATON_LOG_LEVEL || 'info', base: undefined });
-  const plan = planListen(env);
-  const { host } = plan;
-  for (const warning of plan.warnings) logger.warn(warning);
+  const role = options.role ?? 'standalone';
+  const logger = pino({ level: options.quiet ? 'warn' : env.BATON_LOG_LEVEL || 'info', base: { role } });
+  const serves = role === 'standalone' || role === 'server';
+  const schedules = (role === 'standalone' && env.BATON_SCHEDULER !== 'off') || role === 'scheduler';
+  const runs = role === 'standalone' || role === 'worker';
+  const plan = serves ? planListen(env) : undefined;
+  for (const warning of plan?.warnings ?? []) logger.warn(warning);
+  const threads = workerThreads(env);
+  const leaseMs = secondsSetting(env, 'BATON_LEASE_SECONDS');
+  const graceDefault = secondsSetting(env, 'BATON_SHUTDOWN_GRACE_SECONDS') ?? 30_000;
 
-  const config = syncConfigFromEnv(env);
   let database: Database | undefined;
+  const stops: Stop[] = [];
   try {
     database = await openDatabase({ url: env.DATABASE_URL || undefined, dataDir: options.dataDir });
+    if (database.driver === 'pglite' && role !== 'standalone') throw new RoleDatabaseError(role);
     const db = database.db;
     const flows = new FlowStore(db);
+    const liveFlows = { latestRevisions: () => flows.latestRevisions(), ...flows.flowSource() };
     const engine = createEngine({
-      db, listen: database.listen, dataDir: options.dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env,
-    });
-    const log = (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => logger[level](data ?? {}, message);
-    const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log });
-    if (!config.webhookSecret) logger.warn('no BATON_GIT_WEBHOOK_SECRET: push webhooks are accepted unsigned');
-    const initialSync = await syncer.start();
-    const app = createApp({
       db,
-      engine,
-      flows,
-      syncer,
-      sync: config,
-      branch: syncer.branch,
-      repository: syncer.repository,
-      apiToken: plan.apiToken,
-      admin: plan.admin,
-      sessionSecret: plan.sessionSecret,
-      loopback: plan.loopback,
-      log,
+      listen: database.listen,
+      dataDir: options.dataDir,
+      flows: flows.flowSource(),
+      namespaceFiles: flows.namespaceFiles(),
+      env,
+      leaseMs,
+      role: runs ? { runsExecutions: true, leaseOwner: newWorkerId() } : { runsExecutions: false },
     });
-    const port = options.port ?? Number(env.PORT || 8080);
-    const server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
-    });
-    const address = server.address() as AddressInfo;
-    const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    logger.info({ url, repository: syncer.repository, branch: syncer.branch }, 'baton server listening');
-    // After the first sync, so the schedules it sees are the current ones. BATON_SCHEDULER=off leaves
-    // scheduling to other processes on the same PostgreSQL database.
-    const scheduler = env.BATON_SCHEDULER === 'off'
-      ? undefined
-      : new Scheduler({ database, engine, flows: { latestRevisions: () => flows.latestRevisions(), ...flows.flowSource() }, log });
-    scheduler?.start();
-    if (!scheduler) logger.info('BATON_SCHEDULER=off: schedules are not evaluated by this process');
+    stops.push(() => engine.idle());
+    const log = (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => logger[level](data ?? {}, message);
+
+    let url = '';
+    let initialSync: SyncOutcome | undefined;
+    if (serves) {
+      const config = syncConfigFromEnv(env);
+      const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log });
+      if (!config.webhookSecret) logger.warn('no BATON_GIT_WEBHOOK_SECRET: push webhooks are accepted unsigned');
+      initialSync = await syncer.start();
+      stops.unshift(() => syncer.stop());
+      const app = createApp({
+        db,
+        engine,
+        flows,
+        syncer,
+        sync: config,
+        branch: syncer.branch,
+        repository: syncer.repository,
+        apiToken: plan!.apiToken,
+        admin: plan!.admin,
+        sessionSecret: plan!.sessionSecret,
+        loopback: plan!.loopback,
+        log,
+      });
+      const port = options.port ?? Number(env.PORT || 8080);
+      const server = await new Promise<ServerType>((resolve) => {
+        const s = serve({ fetch: app.fetch, port, hostname: plan!.host }, () => resolve(s));
+      });
+      // Closed first: no new work is accepted while the rest stops.
+      stops.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const address = server.address() as AddressInfo;
+      url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      logger.info({ url, repository: syncer.repository, branch: syncer.branch }, `baton ${role} listening`);
+    }
+
+    let worker: Worker | undefined;
+    let stopWorker: Stop | undefined;
+    let stopScheduler: Stop | undefined;
+    if (runs) {
+      // The embedded database has no other process: leases left by a crash of this one end now.
+      if (database.driver === 'pglite') {
+        const expired = await engine.resources.queue.expireAll();
+        if (expired) logger.info(`resuming ${expired} execution(s) left unfinished by the last run`);
+      }
+      // Flow triggers react to executions ending, which happens where they run.
+      const flowTriggers = new FlowTriggerDispatcher({ db, engine, flows: liveFlows, log });
+      flowTriggers.start();
+      worker = new Worker({ engine, threads, log });
+      await worker.start();
+      const started = worker;
+      stopWorker = async (graceMs) => {
+        const { finished, handedBack } = await started.stop(graceMs);
+        if (handedBack) logger.warn(`worker stopped: ${finished} execution(s) finished, ${handedBack} handed back to other workers`);
+        await flowTriggers.stop();
+      };
+      logger.info({ owner: worker.owner, threads }, 'worker claiming executions');
+    }
+
+    if (schedules) {
+      // After the first sync, so the schedules it sees are the current ones.
+      const scheduler = new Scheduler({ database, engine, flows: liveFlows, log });
+      scheduler.start();
+      stopScheduler = () => scheduler.stop();
+      logger.info('scheduler evaluating triggers');
+    } else if (role === 'standalone') {
+      logger.info('BATON_SCHEDULER=off: schedules are not evaluated by this process');
+    }
+
+    // HTTP and sync first (no new work comes in), then the scheduler (none is created), then the worker
+    // (running executions end or are handed back), then whatever still runs here.
+    stops.splice(stops.length - 1, 0, ...[stopScheduler, stopWorker].filter((s): s is Stop => s !== undefined));
     const db0 = database;
+    let closing: Promise<void> | undefined;
     return {
       url,
+      role,
       initialSync,
-      async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await scheduler?.stop();
-        await syncer.stop();
-        await engine.idle();
-        await db0.close();
+      worker,
+      engine,
+      close(closeOptions = {}) {
+        closing ??= (async () => {
+          for (const stop of stops) await stop(closeOptions.graceMs ?? graceDefault);
+          await db0.close();
+        })();
+        return closing;
       },
     };
   } catch (err) {
+    for (const stop of stops) await Promise.resolve(stop(0)).catch(() => undefined);
     await database?.close();
     throw err;
   }

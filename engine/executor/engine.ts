@@ -322,6 +322,15 @@ export class Engine {
     return this.findExecution(id);
   }
 
+  /** Stops running an execution here without ending it (see ExecutionRun.abandon); false when it does not run here. */
+  abandon(executionId: string, reason: string): boolean {
+    const run = this.runs.get(executionId)?.run;
+    if (!run) return false;
+    run.abandon(reason);
+    for (const child of this.children.get(executionId) ?? []) this.abandon(child, reason);
+    return true;
+  }
+
   /** Forgets a run this process will not run after all. */
   private untrack(id: string): void {
     const tracked = this.runs.get(id);

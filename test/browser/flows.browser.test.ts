@@ -58,7 +58,7 @@ chromiumService.describe('flow pages in Chromium', () => {
       quiet: true,
       env: { BATON_GIT_URL: repo.url, BATON_ADMIN_USER: ADMIN.user, BATON_ADMIN_PASSWORD: ADMIN.password, BATON_SYNC_POLL_SECONDS: '0' },
     });
-    expect(server.initialSync.result).toBe('APPLIED');
+    expect(server.initialSync!.result).toBe('APPLIED');
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();

@@ -48,10 +48,10 @@ describe('baton sync and baton server', () => {
     expect((await baton(['sync', '--bogus'], env)).code).toBe(2);
   });
 
-  it('baton server syncs at start, serves /healthz and the API, stops on SIGTERM', async () => {
+  it('baton standalone syncs at start, serves /healthz and the API, stops on SIGTERM', async () => {
     await repo.commit({ 'flows/b.yaml': null }, 'fix');
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'baton.mjs'), 'server'], {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'baton.mjs'), 'standalone'], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: '', ...env, BATON_DATA_DIR: await mkdtemp(join(tmpdir(), 'baton-cli-srv-')), PORT: String(port) },
     });
@@ -75,8 +75,17 @@ describe('baton sync and baton server', () => {
     expect(code).toBe(0);
   });
 
-  it('baton server refuses a public address without credentials', async () => {
-    const r = await baton(['server'], { ...env, BATON_HOST: '0.0.0.0', BATON_API_TOKEN: '', BATON_ADMIN_USER: '', BATON_ADMIN_PASSWORD: '' });
+  it('baton server, scheduler and worker refuse the embedded database, naming what to do instead', async () => {
+    for (const role of ['server', 'scheduler', 'worker']) {
+      const r = await baton([role], { ...env, DATABASE_URL: '', BATON_DATA_DIR: await mkdtemp(join(tmpdir(), 'baton-cli-role-')) });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`baton ${role}: baton ${role} needs PostgreSQL (DATABASE_URL=postgres://…)`);
+      expect(r.stderr).toContain('run `baton standalone`');
+    }
+  });
+
+  it('baton standalone refuses a public address without credentials', async () => {
+    const r = await baton(['standalone'], { ...env, BATON_HOST: '0.0.0.0', BATON_API_TOKEN: '', BATON_ADMIN_USER: '', BATON_ADMIN_PASSWORD: '' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0/);
   });
