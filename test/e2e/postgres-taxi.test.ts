@@ -21,11 +21,11 @@ import { createEngine, type Engine, type Execution, type LogEntry } from '../../
 import { formatProblem, validateFlowSource } from '../../engine/flow/index.ts';
 import type { FlowDef } from '../../engine/flow/types.ts';
 import { createTestPostgresDatabase, postgresService, type TestPostgresDatabase } from '../support/databases.ts';
-import { startTaxiFileServer, taxiFileName, type TaxiFileServer, type TaxiMonth } from '../support/taxi-data.ts';
+import { startTaxiFileServer, taxiFileName, wgetService, type TaxiFileServer, type TaxiMonth } from '../support/taxi-data.ts';
 
 const FLOWS = join(import.meta.dirname, '..', '..', 'flows');
 
-postgresService.describe('02_postgres_taxi flows end to end on PostgreSQL', () => {
+postgresService.describe('02_postgres_taxi flows end to end on PostgreSQL', () => wgetService.describe('downloading with wget', () => {
   let taxiDb: TestPostgresDatabase;
   let sql: postgres.Sql;
   let files: TaxiFileServer;
@@ -168,7 +168,7 @@ postgresService.describe('02_postgres_taxi flows end to end on PostgreSQL', () =
     if (!flow || errors.length) throw new Error(`${name} is invalid:\n${errors.map(formatProblem).join('\n')}`);
     return flow;
   }
-});
+}));
 
 function stateOf(execution: Execution, taskId: string) {
   return execution.taskRunList.find((t) => t.taskId === taskId)?.state.current;

@@ -4,12 +4,25 @@
  * server on 127.0.0.1 that serves them gzipped where the seed's flows download them from:
  * `<base>/<taxi>/<taxi>_tripdata_<yyyy>-<MM>.csv.gz`.
  */
+import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { requireService } from './services.ts';
 
 export type Taxi = 'yellow' | 'green';
+
+/** Gate for suites running the taxi flows: their extract step downloads with wget, as the course does. */
+export const wgetService = requireService('wget', async () => {
+  try {
+    await promisify(execFile)('wget', ['--version']);
+    return null;
+  } catch (error) {
+    return `wget is not installed: ${(error as Error).message}`;
+  }
+});
 
 export const TAXI_COLUMNS: Record<Taxi, readonly string[]> = {
   yellow: [
