@@ -31,3 +31,4 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   }
   return openPglite(options.dataDir || process.env.BATON_DATA_DIR || '.baton');
 }
+export { isTransientDatabaseError, retryTransient } from './transient.ts';

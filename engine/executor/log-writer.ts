@@ -1,3 +1,4 @@
+import { retryTransient } from '../../db/index.ts';
 import type { LogEntry, LogLevel } from '../logs/types.ts';
 import type { TaskLogger } from '../plugins/types.ts';
 import type { ExecutionRepository, StoredLogEntry } from './repository.ts';
@@ -65,7 +66,8 @@ export class LogWriter {
     this.buffer = [];
     // One batch at a time, in order, so ids grow with time; a failed batch does not stop the next ones.
     const write = this.flushing.catch(() => undefined).then(async () => {
-      const stored = await this.repository.appendLogs(batch);
+      // A dropped connection is retried: a line may (rarely) be stored twice, never lost.
+      const stored = await retryTransient(() => this.repository.appendLogs(batch));
       if (stored.length === 0) return;
       for (const listener of this.storedListeners) {
         try {

@@ -1,3 +1,4 @@
+import { retryTransient } from '../../db/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import type { ExecutionRepository, Tx } from './repository.ts';
 
@@ -86,7 +87,10 @@ export class StateWriter {
       // Task runs first, the execution row last: whoever reads a terminated execution then finds its
       // task runs terminated too. (The row exists already: the engine stores it before the run starts,
       // so the task runs' foreign key holds.)
-      await this.repository.saveBatch(runs, writeExecution ? { ...this.execution, taskRunList: [] } : undefined, this.fence);
+      const execution = writeExecution ? { ...this.execution, taskRunList: [] } : undefined;
+      // Upserts by id: repeating one after a dropped connection is safe, and a restart of the database
+      // must not fail the execution.
+      await retryTransient(() => this.repository.saveBatch(runs, execution, this.fence));
     } catch (err) {
       if (this.isLost(err)) {
         // Another process owns the execution now: drop everything, say so once, never fail the flush.
