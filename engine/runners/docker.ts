@@ -60,7 +60,12 @@ export class DockerRunner implements TaskRunner {
 
   /** A Docker engine answers a ping (DOCKER_HOST, else the default socket); cached briefly. */
   async isAvailable(): Promise<boolean> {
-    return (await this.engine(undefined).reachable()) === undefined;
+    try {
+      return (await this.engine(undefined).reachable()) === undefined;
+    } catch {
+      // A malformed DOCKER_HOST means no usable engine; the next runner of the preference is chosen.
+      return false;
+    }
   }
 
   async run(job: RunnerJob): Promise<RunnerResult> {
@@ -94,7 +99,12 @@ export class DockerRunner implements TaskRunner {
     const key = host ?? this.defaultHost ?? '';
     let engine = this.engines.get(key);
     if (!engine) {
-      engine = new DockerEngine(host ?? this.defaultHost, this.factsTtlMs);
+      try {
+        engine = new DockerEngine(host ?? this.defaultHost, this.factsTtlMs);
+      } catch (error) {
+        if (error instanceof RunnerError) throw error;
+        throw new RunnerError('START_FAILED', `cannot use the Docker engine address: ${(error as Error).message}`, { cause: error });
+      }
       this.engines.set(key, engine);
     }
     return engine;
