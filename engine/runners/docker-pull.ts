@@ -48,12 +48,19 @@ export function registryAuth(
  * Pulls `image` (the `latest` tag when none is given). Rejects with START_FAILED naming the image
  * and the policy that asked for the pull.
  */
-export async function pullImage(docker: Dockerode, image: string, policy: string, auth: AuthConfig | undefined): Promise<void> {
+export async function pullImage(
+  docker: Dockerode,
+  image: string,
+  policy: string,
+  auth: AuthConfig | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   const fail = (why: string, cause?: unknown) =>
     new RunnerError('START_FAILED', `cannot pull image '${image}' (pullPolicy ${policy}): ${why}`, { cause });
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await docker.pull(image, auth ? { authconfig: auth } : {})) as NodeJS.ReadableStream;
+    // A kill during a long pull cancels the download.
+    stream = (await docker.pull(image, { ...(auth ? { authconfig: auth } : {}), abortSignal: signal })) as NodeJS.ReadableStream;
   } catch (error) {
     throw fail(engineMessage(error), error);
   }

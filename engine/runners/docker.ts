@@ -80,18 +80,18 @@ export class DockerRunner implements TaskRunner {
     if (job.signal.aborted) return { exitCode: 128 + 15, killed: true };
 
     const engine = this.engine(options.host);
-    const unreachable = await engine.reachable();
-    if (unreachable !== undefined) {
-      throw new RunnerError('START_FAILED', `cannot reach the Docker engine at ${engine.address}: ${unreachable}`);
-    }
     const networkMode = options.networkMode ?? (await engine.defaultNetworkMode(job));
     if (options.user) await shareWorkingDirWith(job.workingDir, options.user);
-    if (options.pullPolicy === 'ALWAYS') {
-      job.log?.('info', `Pulling image '${options.image}'`);
-      await pullImage(engine.docker, options.image, options.pullPolicy, registryAuth(options.image, options.credentials, options.config));
+    let container: Dockerode.Container;
+    try {
+      if (options.pullPolicy === 'ALWAYS') await engine.pull(options, job);
+      if (job.signal.aborted) return { exitCode: 128 + 15, killed: true };
+      container = await engine.createContainer(containerSpec(job, options, networkMode), options, job);
+    } catch (error) {
+      // Killed while pulling: the task stops like a killed command, not as a failed start.
+      if (job.signal.aborted) return { exitCode: 128 + 15, killed: true };
+      throw error;
     }
-    if (job.signal.aborted) return { exitCode: 128 + 15, killed: true };
-    const container = await engine.createContainer(containerSpec(job, options, networkMode), options, job);
     return new ContainerRun(engine, container, job, options, options.killGraceMs ?? this.killGraceMs).run();
   }
 
@@ -152,7 +152,7 @@ class DockerEngine {
           () => undefined,
           (error: { statusCode?: number }) => {
             if (error?.statusCode === 404) return 'host';
-            throw new RunnerError('START_FAILED', `cannot inspect the Docker engine's networks at ${this.address}: ${engineMessage(error)}`, { cause: error });
+            throw this.failure(`cannot inspect the Docker engine's networks at ${this.address}`, error);
           },
         );
       this.network = { at: now, mode };
@@ -171,18 +171,33 @@ class DockerEngine {
     try {
       return await this.docker.createContainer(spec);
     } catch (error) {
-      if (!isMissingImage(error)) throw createFailed(options.image, error);
+      if (!isMissingImage(error)) throw this.failure(`cannot create a container of '${options.image}'`, error);
     }
     if (options.pullPolicy === 'NEVER') {
       throw new RunnerError('START_FAILED', `image '${options.image}' is not present on the Docker engine and pullPolicy is NEVER`);
     }
-    job.log?.('info', `Pulling image '${options.image}'`);
-    await pullImage(this.docker, options.image, options.pullPolicy, registryAuth(options.image, options.credentials, options.config));
+    await this.pull(options, job);
     try {
       return await this.docker.createContainer(spec);
     } catch (error) {
-      throw createFailed(options.image, error);
+      throw this.failure(`cannot create a container of '${options.image}'`, error);
     }
+  }
+
+  /** A START_FAILED error; one that never got an answer from the engine says the engine is unreachable. */
+  failure(what: string, error: unknown): RunnerError {
+    const message = engineMessage(error);
+    if ((error as { statusCode?: number })?.statusCode === undefined) {
+      return new RunnerError('START_FAILED', `cannot reach the Docker engine at ${this.address}: ${message}`, { cause: error });
+    }
+    const hint = /network .* not found/i.test(message) ? ' (set taskRunner.networkMode to a network this engine has, e.g. host or none)' : '';
+    return new RunnerError('START_FAILED', `${what}: ${message}${hint}`, { cause: error });
+  }
+
+  async pull(options: DockerTaskOptions, job: RunnerJob): Promise<void> {
+    job.log?.('info', `Pulling image '${options.image}'`);
+    const auth = registryAuth(options.image, options.credentials, options.config);
+    await pullImage(this.docker, options.image, options.pullPolicy, auth, job.signal);
   }
 }
 
@@ -426,10 +441,4 @@ function clientOptions(host: string): Dockerode.DockerOptions {
 function isMissingImage(error: unknown): boolean {
   const e = error as { statusCode?: number };
   return e?.statusCode === 404 && /no such image/i.test(engineMessage(error));
-}
-
-function createFailed(image: string, error: unknown): RunnerError {
-  const message = engineMessage(error);
-  const hint = /network .* not found/i.test(message) ? ' (set taskRunner.networkMode to a network this engine has, e.g. host or none)' : '';
-  return new RunnerError('START_FAILED', `cannot create a container of '${image}': ${message}${hint}`, { cause: error });
 }
