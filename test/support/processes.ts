@@ -1,0 +1,82 @@
+/**
+ * Real Baton processes for fault tests: `baton <role>` spawned with its own environment, killed with
+ * the signal the test chooses (SIGKILL is a crash), their output kept for failure messages.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface BatonProcess {
+  child: ChildProcess;
+  /** `http://127.0.0.1:port` for roles that serve HTTP. */
+  url: string;
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `baton <role>`; for server and standalone, resolves once /healthz answers. */
+export async function startBaton(role: 'standalone' | 'server' | 'scheduler' | 'worker', env: Record<string, string>, timeoutMs = 60_000): Promise<BatonProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'baton.mjs'), role], {
+    cwd: ROOT,
+    // Workers and schedulers say they are up at level info.
+    env: { ...process.env, BATON_LOG_LEVEL: role === 'worker' || role === 'scheduler' ? 'info' : 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c) => (output += c));
+  child.stderr!.on('data', (c) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const proc: BatonProcess = {
+    child,
+    url,
+    output: () => output,
+    exited,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  if (role === 'server' || role === 'standalone') {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`baton ${role} exited ${child.exitCode}:\n${output}`);
+      const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`baton ${role} did not answer /healthz within ${timeoutMs} ms:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } else {
+    // Workers and schedulers serve no HTTP: they are up once they say so.
+    const deadline = Date.now() + timeoutMs;
+    while (!/claiming executions|scheduler evaluating/.test(output)) {
+      if (child.exitCode !== null) throw new Error(`baton ${role} exited ${child.exitCode}:\n${output}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`baton ${role} did not start within ${timeoutMs} ms:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return proc;
+}
