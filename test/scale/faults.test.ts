@@ -49,6 +49,20 @@ triggers:
     key: fault-key
 `;
 
+const TICKING = `id: ticking
+namespace: tests.faults
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+triggers:
+  - id: every_second
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "* * * * * *"
+    withSeconds: true
+    recoverMissedSchedules: NONE
+`;
+
 const TERMINAL = new Set(['SUCCESS', 'WARNING', 'FAILED', 'KILLED', 'CANCELLED']);
 
 const describeFaults = (name: string, factory: () => void) =>
@@ -62,7 +76,7 @@ describeFaults('faults and load across processes [postgres]', () => {
   const processes: BatonProcess[] = [];
   let env: Record<string, string>;
 
-  const start = async (role: 'standalone' | 'server' | 'worker', extra: Record<string, string> = {}) => {
+  const start = async (role: 'standalone' | 'server' | 'scheduler' | 'worker', extra: Record<string, string> = {}) => {
     const p = await startBaton(role, { ...env, ...extra });
     processes.push(p);
     return p;
@@ -219,6 +233,38 @@ describeFaults('faults and load across processes [postgres]', () => {
     });
     const revisions = (await (await fetch(`${server.url}/api/v1/flows/tests.faults/quick/revisions`)).json()) as unknown[];
     expect(revisions).toHaveLength(2);
+    await server.kill('SIGTERM');
+  });
+
+  it('SIGTERM: a worker finishes the task it runs within the grace period, then exits 0', async () => {
+    const server = await start('server');
+    const worker = await start('worker', { BATON_SHUTDOWN_GRACE_SECONDS: '30' });
+    const created = (await (await fetch(`${server.url}/api/v1/executions/tests.faults/slow`, { method: 'POST' })).json()) as Execution;
+    await taskRunning(server.url, created.id, 'work');
+    expect(await worker.kill('SIGTERM')).toBe(0);
+    const end = await execution(server.url, created.id);
+    expect(end.state.current).toBe('SUCCESS');
+    expect(attemptsOf(end, 'work')).toEqual(['SUCCESS']);
+    expect(await marksOf(created.id)).toBe(1);
+    await server.kill('SIGTERM');
+  });
+
+  it('two scheduler processes fire each schedule date once; a worker runs them', async () => {
+    const server = await start('server');
+    await repo.commit({ 'flows/ticking.yaml': TICKING }, 'add a schedule');
+    await fetch(`${server.url}/api/v1/sync`, { method: 'POST' });
+    await until('the ticking flow to be live', async () => ((await fetch(`${server.url}/api/v1/flows/tests.faults/ticking`)).ok ? true : undefined));
+    const schedulers = [await start('scheduler'), await start('scheduler')];
+    const worker = await start('worker');
+    await new Promise((r) => setTimeout(r, 5_000));
+    for (const s of schedulers) expect(await s.kill('SIGTERM')).toBe(0);
+    await repo.commit({ 'flows/ticking.yaml': null }, 'remove the schedule');
+    const found = (await (await fetch(`${server.url}/api/v1/executions/search?namespace=tests.faults&flowId=ticking&size=100`)).json()) as { results: Execution[] };
+    const dates = found.results.map((e) => String(e.trigger?.date));
+    console.log(`# two schedulers: ${dates.length} executions for ${new Set(dates).size} distinct dates`);
+    expect(dates.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(dates).size).toBe(dates.length);
+    await worker.kill('SIGTERM');
     await server.kill('SIGTERM');
   });
 });
