@@ -1,5 +1,5 @@
-# Baton server. No build step: tsx (a runtime dependency) loads the TypeScript sources, so
-# `npm ci --omit=dev` leaves everything `baton server` needs.
+# Baton in one process (`baton standalone`: API, dashboard, sync, scheduler, worker). No build step:
+# tsx (a runtime dependency) loads the TypeScript sources, so `npm ci --omit=dev` has all it needs.
 FROM node:20-slim
 
 # wget and gzip: the seed's extract tasks run `wget -qO- … | gunzip` on the Process runner, in this container.
@@ -22,4 +22,4 @@ EXPOSE 8080
 # Runs as root: the Docker runner talks to the mounted /var/run/docker.sock, whose group differs per host.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "bin/baton.mjs", "server"]
+CMD ["node", "bin/baton.mjs", "standalone"]
