@@ -2,6 +2,7 @@
 import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { guardDriverWriteAfterClose } from './driver-guard.ts';
 import { MIGRATIONS_FOLDER } from './migrations.ts';
 import * as schema from './schema.ts';
 import { DatabaseError, reasonOf, type Database } from './types.ts';
@@ -24,6 +25,7 @@ function clientOptions(applicationName: string, max?: number): postgres.Options<
 
 /** Connects to `url` (postgres:// or postgresql://), migrates it, and opens the pool. */
 export async function openPostgres(url: string): Promise<Database> {
+  guardDriverWriteAfterClose();
   const where = describePostgresUrl(url);
   await migrateOnce(url, where);
 
