@@ -8,18 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { createEngine, StaticFlowSource, type Engine, type Execution, type LogEntry } from '../../engine/index.ts';
-import { validateFlowSource, formatProblem } from '../../engine/flow/index.ts';
 import type { FlowDef } from '../../engine/flow/types.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { maxOverlap, runningInterval } from '../support/intervals.ts';
+import { parseFlow } from '../support/fixtures.ts';
 import type { Database } from '../../db/index.ts';
 
-function flow(source: string): FlowDef {
-  const { flow: def, problems } = validateFlowSource(source, 'test.yaml');
-  const errors = problems.filter((p) => p.severity === 'error');
-  if (!def || errors.length) throw new Error(errors.map(formatProblem).join('\n'));
-  return def;
-}
+const flow = (source: string): FlowDef => parseFlow(source);
 
 const limited = (behavior: string, limit = 1, id = `limited_${behavior.toLowerCase()}`) =>
   flow(`
@@ -36,22 +32,6 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: "{{ execution.id }}"
 `);
-
-/** The interval an execution held a slot: from its first RUNNING to its end. */
-function runningInterval(execution: Execution): [number, number] {
-  const start = execution.state.histories.find((h) => h.state === 'RUNNING');
-  if (!start || !execution.state.endDate) throw new Error(`execution ${execution.id} never ran or did not end`);
-  return [Date.parse(start.date), Date.parse(execution.state.endDate)];
-}
-
-/** Most intervals open at one time. */
-function maxOverlap(intervals: Array<[number, number]>): number {
-  const events = intervals.flatMap(([s, e]) => [[s, 1], [e, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let max = 0;
-  for (const [, delta] of events) max = Math.max(max, (open += delta));
-  return max;
-}
 
 describeEachDatabase('flow concurrency', (open) => {
   let database: Database;

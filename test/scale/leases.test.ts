@@ -11,13 +11,13 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { executions, openDatabase, type Database } from '../../db/index.ts';
 import { createEngine, LeaseLostError, Worker, type Engine, type Execution } from '../../engine/index.ts';
-import { validateFlowSource } from '../../engine/flow/index.ts';
 import type { FlowDef } from '../../engine/flow/types.ts';
 import { StaticFlowSource } from '../../engine/index.ts';
 import { createTestPostgresDatabase, postgresService, type TestPostgresDatabase } from '../support/databases.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { parseFlow } from '../support/fixtures.ts';
 
-const flow = (source: string): FlowDef => validateFlowSource(source, 'test.yaml').flow!;
+const flow = (source: string): FlowDef => parseFlow(source);
 
 const TWO_STEPS = flow(`id: two_steps
 namespace: tests.leases

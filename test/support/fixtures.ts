@@ -9,13 +9,18 @@ import type { NamespaceFiles } from '../../engine/namespace-files/types.ts';
 
 export const FIXTURE_FLOWS = join(import.meta.dirname, '..', 'fixtures', 'flows');
 
+/** Parses and validates flow YAML written in a test; throws naming every problem. */
+export function parseFlow(source: string, file = 'test.yaml'): FlowDef {
+  const { flow, problems } = validateFlowSource(source, file);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (!flow || errors.length) throw new Error(`${file} is invalid:\n${errors.map(formatProblem).join('\n')}`);
+  return flow;
+}
+
 /** Parses and validates a fixture flow by name (`test/fixtures/flows/<name>.yaml`); throws on any problem. */
 export async function loadFixture(name: string): Promise<FlowDef> {
   const file = join(FIXTURE_FLOWS, `${name}.yaml`);
-  const { flow, problems } = validateFlowSource(await readFile(file, 'utf8'), file);
-  const errors = problems.filter((p) => p.severity === 'error');
-  if (!flow || errors.length) throw new Error(`fixture ${name} is invalid:\n${errors.map(formatProblem).join('\n')}`);
-  return flow;
+  return parseFlow(await readFile(file, 'utf8'), file);
 }
 
 /** Every fixture flow, so Subflow can call any of them. */

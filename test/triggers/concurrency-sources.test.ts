@@ -7,6 +7,7 @@ import type { Database } from '../../db/index.ts';
 import { FlowTriggerDispatcher, type Engine } from '../../engine/index.ts';
 import { FlowStore } from '../../sync/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
+import { maxOverlap, runningInterval } from '../support/intervals.ts';
 import { executionsOf, flowEngine, FlowPublisher, ManualClock, scheduledFlow, testApp, testScheduler } from './support.ts';
 
 const SLEEP = '  - id: wait\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.3S';
@@ -68,9 +69,7 @@ triggers:
       const downs = await executionsOf(database.db, 'down');
       expect(downs.map((d) => d.state.current)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
       expect(downs.filter((d) => d.state.histories.some((h) => h.state === 'QUEUED')).length).toBeGreaterThanOrEqual(2);
-      const intervals = downs.map((d) => [Date.parse(d.state.histories.find((h) => h.state === 'RUNNING')!.date), Date.parse(d.state.endDate!)] as const);
-      const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
-      for (let i = 1; i < sorted.length; i++) expect(sorted[i][0]).toBeGreaterThanOrEqual(sorted[i - 1][1]);
+      expect(maxOverlap(downs.map(runningInterval))).toBe(1);
     } finally {
       await dispatcher.stop();
     }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../db/index.ts';
 import { isTerminal, type Engine, type Execution } from '../../engine/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
+import { maxOverlap, runningInterval } from '../support/intervals.ts';
 import { executionsOf, flowEngine, FlowPublisher, testApp } from './support.ts';
 
 const BURST = 50;
@@ -30,20 +31,6 @@ triggers:
     type: io.kestra.plugin.core.trigger.Webhook
     key: burst-key
 `;
-
-/** The interval an execution ran: from RUNNING to its end. */
-function runningInterval(execution: Execution): [number, number] | undefined {
-  const start = execution.state.histories.find((h) => h.state === 'RUNNING');
-  return start && execution.state.endDate ? [Date.parse(start.date), Date.parse(execution.state.endDate)] : undefined;
-}
-
-function maxOverlap(intervals: Array<[number, number]>): number {
-  const events = intervals.flatMap(([s, e]) => [[s, 1], [e, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let max = 0;
-  for (const [, delta] of events) max = Math.max(max, (open += delta));
-  return max;
-}
 
 describeEachDatabase('a burst of flow webhooks against a concurrency limit', (open) => {
   let database: Database;
@@ -95,7 +82,7 @@ describeEachDatabase('a burst of flow webhooks against a concurrency limit', (op
   it(`QUEUE: all ${BURST} run, one at a time`, async () => {
     const ends = await burst('queued');
     expect(ends.map((e) => e.state.current)).toEqual(Array(BURST).fill('SUCCESS'));
-    expect(maxOverlap(ends.map((e) => runningInterval(e)!))).toBe(1);
+    expect(maxOverlap(ends.map((e) => runningInterval(e)))).toBe(1);
     expect(ends.filter((e) => e.state.histories.some((h) => h.state === 'QUEUED')).length).toBeGreaterThan(0);
     // Every execution saw its own body: nothing was mixed up or lost while waiting.
     expect(ends.map((e) => Number(e.taskRunList.find((t) => t.taskId === 'first')?.outputs?.value)).sort((a, b) => a - b)).toEqual(
@@ -111,6 +98,6 @@ describeEachDatabase('a burst of flow webhooks against a concurrency limit', (op
     expect(ran.length).toBeGreaterThan(0);
     expect(cancelled.length).toBeGreaterThan(0);
     expect(cancelled.every((e) => e.taskRunList.length === 0)).toBe(true);
-    expect(maxOverlap(ran.map((e) => runningInterval(e)!))).toBe(1);
+    expect(maxOverlap(ran.map((e) => runningInterval(e)))).toBe(1);
   });
 });
