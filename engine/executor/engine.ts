@@ -562,6 +562,14 @@ export class Engine {
   }
 
   private async startSubflow(parent: ExecutionRun, taskRun: TaskRun, request: SubflowRequest): Promise<SubflowResult> {
+    // A resumed parent whose Subflow task was interrupted: the child it started goes on (another worker
+    // resumes it if its runner died too); wait for it instead of starting a second one.
+    const adopted = parent.interruptedSubflow(taskRun);
+    if (adopted && (await this.resources.repository.findState(adopted))) {
+      if (!request.wait) return { executionId: adopted };
+      const child = await this.awaitTerminal(adopted, parent.killSignal);
+      return { executionId: adopted, state: child?.state.current, outputs: child?.outputs ?? {} };
+    }
     const resolved = await this.resources.flows.find(request.namespace, request.flowId, request.revision);
     if (!resolved) {
       const rev = request.revision ? ` revision ${request.revision}` : '';
@@ -579,6 +587,7 @@ export class Engine {
       },
       { run: parent, taskRun, readable: readablePrefixes(p, []) },
     );
+    await parent.recordSubflow(taskRun, child.execution.id);
     let siblings = this.children.get(p.id);
     if (!siblings) this.children.set(p.id, (siblings = new Set()));
     siblings.add(child.execution.id);

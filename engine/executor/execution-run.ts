@@ -105,6 +105,27 @@ export class ExecutionRun {
     this.killController.abort(new Error('killed'));
   }
 
+  /** Task runs this walk found interrupted by the death of their previous runner (see resubmitInterrupted). */
+  private readonly resubmitted = new Set<string>();
+
+  /**
+   * The subflow execution an interrupted Subflow task run had started, if any: a resumed parent
+   * adopts it rather than starting the child a second time.
+   */
+  interruptedSubflow(taskRun: TaskRun): string | undefined {
+    if (!this.resubmitted.has(taskRun.id)) return undefined;
+    const id = taskRun.outputs?.executionId;
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  /** Records the subflow execution a task run started, at once, so a resumed parent can find it. */
+  async recordSubflow(taskRun: TaskRun, executionId: string): Promise<void> {
+    taskRun.outputs = { ...(taskRun.outputs ?? {}), executionId };
+    this.save(taskRun);
+    // Stored before the child runs: a crash from here on finds it.
+    await this.writer.flush();
+  }
+
   /** The lease this process holds on the execution, when it runs under one (engine/queue). */
   lease: Lease | undefined;
   private abandonedReason: string | undefined;
@@ -284,6 +305,7 @@ export class ExecutionRun {
   private resubmitInterrupted(run: TaskRun): void {
     const last = run.attempts.at(-1);
     if (!last || isTerminal(last.state.current)) return;
+    this.resubmitted.add(run.id);
     last.state = transition(last.state, 'RESUBMITTED', `attempt ${run.attempts.length} of ${run.id}`);
     this.resources.logs
       .logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: run.attempts.length })

@@ -17,7 +17,7 @@ import type { Database } from '../../db/index.ts';
 
 const flow = (source: string): FlowDef => parseFlow(source);
 
-const limited = (behavior: string, limit = 1, id = `limited_${behavior.toLowerCase()}`) =>
+const limited = (behavior: string, limit = 1, id = `limited_${behavior.toLowerCase()}`, sleep = 'PT0.15S') =>
   flow(`
 id: ${id}
 namespace: test.concurrency
@@ -27,7 +27,7 @@ concurrency:
 tasks:
   - id: wait
     type: io.kestra.plugin.core.flow.Sleep
-    duration: PT0.15S
+    duration: ${sleep}
   - id: done
     type: io.kestra.plugin.core.debug.Return
     format: "{{ execution.id }}"
@@ -121,9 +121,14 @@ tasks:
   });
 
   it('a kill while queued ends it KILLED without running, and the queue moves on', async () => {
-    const def = limited('QUEUE', 1, 'queue_kill');
+    const def = limited('QUEUE', 1, 'queue_kill', 'PT1S');
     const runs = [await engine.create({ flow: def }), await engine.create({ flow: def }), await engine.create({ flow: def })];
-    const done = runs.map((run) => engine.run(run));
+    // In order: the first runs, the two others queue behind it.
+    const done: Promise<Execution>[] = [];
+    for (const run of runs) {
+      done.push(engine.run(run));
+      await waitFor(async () => (run.execution.state.current === 'CREATED' ? undefined : true), 'admission');
+    }
     await waitFor(async () => ((await engine.findExecution(runs[1].execution.id))?.state.current === 'QUEUED' ? true : undefined), 'the second execution queued');
     await engine.requestKill(runs[1].execution.id);
     const [first, second, third] = await Promise.all(done);

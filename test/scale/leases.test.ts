@@ -33,6 +33,30 @@ tasks:
     format: "{{ outputs.first.value }} done"
 `);
 
+const CHILD = flow(`id: child
+namespace: tests.leases
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT1.5S
+outputs:
+  - id: said
+    type: STRING
+    value: child done
+`);
+
+const PARENT = flow(`id: parent
+namespace: tests.leases
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: tests.leases
+    flowId: child
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.call.outputs.said }}"
+`);
+
 postgresService.describe('leases and fencing [postgres]', () => {
   let pg: TestPostgresDatabase;
   let database: Database;
@@ -41,7 +65,7 @@ postgresService.describe('leases and fencing [postgres]', () => {
   const engine = async (owner?: string, leaseMs = 600): Promise<Engine> => {
     const dataDir = await mkdtemp(join(tmpdir(), 'baton-leases-'));
     const e = createEngine({
-      db: database.db, listen: database.listen, dataDir, env: {}, leaseMs, flows: new StaticFlowSource([TWO_STEPS]),
+      db: database.db, listen: database.listen, dataDir, env: {}, leaseMs, flows: new StaticFlowSource([TWO_STEPS, CHILD, PARENT]),
       role: owner ? { runsExecutions: true, leaseOwner: owner } : { runsExecutions: false },
     });
     engines.push(e);
@@ -169,6 +193,36 @@ postgresService.describe('leases and fencing [postgres]', () => {
       expect(end?.taskRunList.find((t) => t.taskId === 'nap')?.attempts.map((x) => x.state.current)).toEqual(['RESUBMITTED', 'SUCCESS']);
     } finally {
       await w2.stop(5_000);
+    }
+  });
+
+  it('a resumed parent adopts the subflow execution its interrupted Subflow task started: the child runs once', async () => {
+    const server = await engine();
+    const a = await engine('worker-pa');
+    const b = await engine('worker-pb');
+    const run = await server.create({ flow: PARENT });
+    await server.start(run);
+    const id = run.execution.id;
+    const runA = a.runClaimed((await a.resources.queue.claim(id, 'worker-pa'))!);
+    const childId = await waitFor(async () => {
+      const call = (await server.resources.repository.findExecution(id))?.taskRunList.find((t) => t.taskId === 'call');
+      return typeof call?.outputs?.executionId === 'string' ? call.outputs.executionId : undefined;
+    }, 'the child started');
+    // Worker A hangs: both leases run out, and B takes over the parent and (through its Worker) the child.
+    await database.db.update(executions).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(sql`${executions.id} in ${[id, childId]}`);
+    const worker = new Worker({ engine: b, threads: 4, pollMs: 200 });
+    await worker.start();
+    try {
+      const end = await server.awaitTerminal(id);
+      await runA;
+      expect(end?.state.current).toBe('SUCCESS');
+      expect(end?.taskRunList.find((t) => t.taskId === 'after')?.outputs?.value).toBe('child done');
+      expect(end?.taskRunList.find((t) => t.taskId === 'call')?.attempts.map((x) => x.state.current)).toEqual(['RESUBMITTED', 'SUCCESS']);
+      const children = await database.db.select({ id: executions.id }).from(executions).where(sql`${executions.parentExecutionId} = ${id}`);
+      expect(children.map((c) => c.id)).toEqual([childId]);
+      expect((await server.findExecution(childId))?.state.current).toBe('SUCCESS');
+    } finally {
+      await worker.stop(5_000);
     }
   });
 });
