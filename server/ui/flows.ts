@@ -127,7 +127,7 @@ export function flowPages(deps: ServerDeps, options: { hasRoute(method: string, 
       disabled: t.disabled === true,
       description: t.description,
     })),
-    // Backfills go through Kestra's PUT /api/v1/triggers, which comes with the triggers issue.
+    // The backfill form posts to Kestra's PUT /api/v1/triggers (routes/triggers.ts).
     backfillAvailable: options.hasRoute('PUT', '/api/v1/triggers'),
   })));
 
