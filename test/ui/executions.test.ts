@@ -39,7 +39,7 @@ const afterExecution = [
   '  - id: notify',
   '    type: io.kestra.plugin.scripts.shell.Commands',
   '    commands:',
-  '      - sleep 1.5',
+  '      - sleep 3',
   '      - echo notified after the end',
   '',
 ].join('\n');
