@@ -21,7 +21,11 @@ function inQueue(state: StateType): boolean {
 export function metricsRoutes(deps: ServerDeps): Hono {
   const app = new Hono();
   app.get('/metrics', async (c) => {
-    const [counts, sync] = await Promise.all([deps.engine.resources.repository.countByState(), loadSyncStatus(deps.db)]);
+    const [counts, sync, backlog] = await Promise.all([
+      deps.engine.resources.repository.countByState(),
+      loadSyncStatus(deps.db),
+      deps.engine.resources.queue.backlog(),
+    ]);
     const lines: string[] = [];
     const family = (name: string, type: 'gauge' | 'histogram', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
@@ -30,6 +34,11 @@ export function metricsRoutes(deps: ServerDeps): Hono {
 
     family('baton_queue_depth', 'gauge', 'Executions waiting or running (CREATED, RESTARTED, QUEUED, RUNNING).');
     lines.push(`baton_queue_depth ${STATES.filter(inQueue).reduce((n, s) => n + (counts[s] ?? 0), 0)}`);
+
+    family('baton_work_waiting', 'gauge', 'Unfinished executions no process holds a lease on: waiting for a worker (or for one to take over).');
+    lines.push(`baton_work_waiting ${backlog.waiting}`);
+    family('baton_work_leased', 'gauge', 'Unfinished executions a process runs under a live lease.');
+    lines.push(`baton_work_leased ${backlog.leased}`);
 
     family('baton_sync_lag_seconds', 'gauge', 'Seconds since the last successful Git sync (absent before the first one).');
     if (sync?.lastSuccessAt) lines.push(`baton_sync_lag_seconds ${formatNumber(Math.max(0, (Date.now() - Date.parse(sync.lastSuccessAt)) / 1000))}`);

@@ -118,6 +118,8 @@ describeEachDatabase('metrics and OpenAPI', (open) => {
     expect(Object.fromEntries(types)).toEqual({
       baton_executions: 'gauge',
       baton_queue_depth: 'gauge',
+      baton_work_waiting: 'gauge',
+      baton_work_leased: 'gauge',
       baton_sync_lag_seconds: 'gauge',
       baton_task_run_duration_seconds: 'histogram',
     });
@@ -127,6 +129,8 @@ describeEachDatabase('metrics and OpenAPI', (open) => {
     expect(value(samples, 'baton_executions', { state: 'KILLED' })).toBe(0);
     expect(samples.filter((s) => s.name === 'baton_executions')).toHaveLength(15);
     expect(value(samples, 'baton_queue_depth')).toBe(1);
+    // The one unfinished execution is either waiting for a worker or leased by one.
+    expect(value(samples, 'baton_work_waiting')! + value(samples, 'baton_work_leased')!).toBe(1);
     // The harness published the flows through a sync a moment ago.
     const lag = value(samples, 'baton_sync_lag_seconds')!;
     expect(lag).toBeGreaterThanOrEqual(0);
