@@ -7,6 +7,7 @@ const suites = [
   () => import('./webhook.bench.ts'),
   () => import('./docker.bench.ts'),
   () => import('./copyin.bench.ts'),
+  () => import('./scale.bench.ts'),
 ];
 
 for (const load of suites) {
