@@ -7,7 +7,9 @@
  * It creates a throwaway database with `log_statement = all` (that database only), starts
  * `baton server`, fires N flow webhooks of the 2-task flow of bench/scale.bench.ts with no worker
  * running (the server's statements), then starts 2 workers that drain them (the workers'
- * statements), and classifies the log lines of that database.
+ * statements), and classifies the log lines of that database. Then the same for a flow of 10 Sleep
+ * tasks of 20 ms, whose task runs each end in a later write batch than the one that started them:
+ * the difference is what a task run costs.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,16 @@ import { createRepo, startGitServer } from '../test/support/git-server.ts';
 import { fire, flow, spawnBaton } from './scale.bench.ts';
 
 const EXECUTIONS = 200;
+const SLEEP_TASKS = 10;
+
+const sleepyFlow = `id: sleepy
+namespace: bench.scale
+tasks:
+${Array.from({ length: SLEEP_TASKS }, (_, i) => `  - id: sleep${i}\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.02S\n`).join('')}triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: bench-key
+`;
 const IN_FLIGHT = 50;
 const LOG_FILE = process.argv[2] ?? '/var/log/postgresql/postgresql-15-main.log';
 /** Marks this script's own progress queries, which the census leaves out. */
@@ -85,36 +97,40 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   try {
     await admin.unsafe(`alter database "${database.name}" set log_statement = 'all'`);
-    const repo = await createRepo(git, 'census', { 'flows/burst.yaml': flow('burst') });
+    const repo = await createRepo(git, 'census', { 'flows/burst.yaml': flow('burst'), 'flows/sleepy.yaml': sleepyFlow });
     const settings = async () => {
       const dir = await mkdtemp(join(tmpdir(), 'baton-census-'));
       dirs.push(dir);
       return { DATABASE_URL: database.url, BATON_DATA_DIR: dir, BATON_GIT_URL: repo.url, BATON_GIT_BRANCH: 'main', BATON_SYNC_POLL_SECONDS: '0' };
     };
-    const server = await spawnBaton('server', await settings());
-    stops.push(server.stop);
-    await new Promise((r) => setTimeout(r, 1000));
+    for (const flowId of ['burst', 'sleepy']) {
+      const label = flowId === 'burst' ? 'the 2-task flow (Return, Log)' : `a flow of ${SLEEP_TASKS} Sleep tasks`;
+      const server = await spawnBaton('server', await settings());
+      stops.push(server.stop);
+      await new Promise((r) => setTimeout(r, 1000));
 
-    let offset = (await stat(LOG_FILE)).size;
-    await fire(server.url, 'burst', EXECUTIONS, IN_FLIGHT);
-    await new Promise((r) => setTimeout(r, 1000));
-    print(`baton server, ${EXECUTIONS} flow webhooks (${IN_FLIGHT} in flight)`, await census(database.name, offset));
+      let offset = (await stat(LOG_FILE)).size;
+      await fire(server.url, flowId, EXECUTIONS, IN_FLIGHT);
+      await new Promise((r) => setTimeout(r, 1000));
+      print(`${label}: baton server, ${EXECUTIONS} flow webhooks (${IN_FLIGHT} in flight)`, await census(database.name, offset));
 
-    offset = (await stat(LOG_FILE)).size;
-    const workers = await Promise.all([spawnBaton('worker', await settings()), spawnBaton('worker', await settings())]);
-    for (const w of workers) stops.push(w.stop);
-    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
-    try {
-      for (;;) {
-        const [{ n }] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from executions where state = 'SUCCESS' /* ${POLL_MARK} */`);
-        if (n >= EXECUTIONS) break;
-        await new Promise((r) => setTimeout(r, 200));
+      offset = (await stat(LOG_FILE)).size;
+      const workers = await Promise.all([spawnBaton('worker', await settings()), spawnBaton('worker', await settings())]);
+      for (const w of workers) stops.push(w.stop);
+      const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+      try {
+        for (;;) {
+          const [{ n }] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from executions where state = 'SUCCESS' and flow_id = '${flowId}' /* ${POLL_MARK} */`);
+          if (n >= EXECUTIONS) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await sql.end();
       }
-    } finally {
-      await sql.end();
+      await new Promise((r) => setTimeout(r, 1500));
+      print(`${label}: 2 baton workers draining them (BATON_WORKER_THREADS=8)`, await census(database.name, offset));
+      for (const stop of stops.splice(0).reverse()) await stop();
     }
-    await new Promise((r) => setTimeout(r, 1500));
-    print('2 baton workers draining them (BATON_WORKER_THREADS=8)', await census(database.name, offset));
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await git.close();
