@@ -125,12 +125,14 @@ describe('docker-compose.yml, profile multi-node', () => {
     services: Record<string, { profiles?: string[]; command?: string[]; environment?: Record<string, string>; stop_grace_period?: string; deploy?: { replicas?: unknown } }>;
   };
 
-  it('adds a scheduler and workers only under the profile, leaving the other services as they were', () => {
+  it('adds a scheduler and workers only under the profile; baton stays standalone by default', () => {
     const profiled = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes('multi-node')).map(([name]) => name);
     expect(profiled.sort()).toEqual(['baton_scheduler', 'baton_worker']);
     expect(compose.services.baton_scheduler.command).toEqual(['node', 'bin/baton.mjs', 'scheduler']);
     expect(compose.services.baton_worker.command).toEqual(['node', 'bin/baton.mjs', 'worker']);
     expect(compose.services.baton.profiles).toBeUndefined();
+    // Standalone unless BATON_ROLE=server is set for the split.
+    expect(compose.services.baton.command).toEqual(['node', 'bin/baton.mjs', '${BATON_ROLE:-standalone}']);
   });
 
   it('lets workers drain before Docker kills them', () => {
