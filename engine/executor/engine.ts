@@ -56,6 +56,9 @@ export interface EngineRole {
   leaseOwner?: string;
 }
 
+/** Flow revisions a worker keeps parsed (see claimedFlowOf). */
+const MAX_CACHED_REVISIONS = 500;
+
 /** How often a waiter that missed the ended notification looks at the database. */
 const ENDED_POLL_MS = 500;
 
@@ -177,7 +180,8 @@ export class Engine {
       if (ownsIt && concurrency && !run.abandoned) await this.resources.concurrency.release(run.execution, concurrency);
       if (run.lease && !run.abandoned) {
         await queue.release(run.lease).catch(() => undefined);
-        await queue.announceEnded(id).catch(() => undefined);
+        // Best effort, batched: waiters elsewhere also poll.
+        void queue.announceEnded(id).catch(() => undefined);
       }
       const tracked = this.runs.get(id);
       this.runs.delete(id);
@@ -247,7 +251,8 @@ export class Engine {
       return;
     }
     this.untrack(run.execution.id);
-    await this.resources.queue.announce(run.execution.id);
+    // It is stored already; the notification only wakes workers sooner than their poll (batched).
+    void this.resources.queue.announce(run.execution.id).catch(() => undefined);
   }
 
   /**
@@ -257,14 +262,14 @@ export class Engine {
    */
   async runClaimed(lease: Lease): Promise<Execution | undefined> {
     const { queue, repository } = this.resources;
-    const execution = await repository.findExecution(lease.executionId);
+    const execution = lease.row ? await repository.executionFromRow(lease.row) : await repository.findExecution(lease.executionId);
     if (!execution || isTerminal(execution.state.current) || this.runs.has(execution.id)) {
       await queue.release(lease);
       return execution;
     }
     let flow: FlowDef;
     try {
-      flow = await this.flowOf(execution);
+      flow = await this.claimedFlowOf(execution);
     } catch (error) {
       // Its flow revision is gone: it can never run; end it FAILED rather than claim it forever.
       execution.state = transition(execution.state, 'FAILED', `execution ${execution.id}`);
@@ -292,8 +297,9 @@ export class Engine {
       return this.findExecution(id);
     }
     this.endedSubscription ??= this.resources.queue
-      .subscribe(ENDED_CHANNEL, (ended) => {
-        for (const wake of this.endWaiters.get(ended) ?? []) wake();
+      .subscribe(ENDED_CHANNEL, (payload) => {
+        // Ids of executions that ended, comma-separated (notifications are batched).
+        for (const ended of payload.split(',')) for (const wake of this.endWaiters.get(ended) ?? []) wake();
       })
       .catch(() => undefined);
     await this.endedSubscription;
@@ -518,6 +524,20 @@ export class Engine {
     const settled = new Promise<void>((resolve) => (settle = resolve));
     this.runs.set(execution.id, { run, settled, settle });
     return run;
+  }
+
+  /** Flow revisions a worker ran, by `namespace/id/revision`: a stored revision never changes. */
+  private readonly revisions = new Map<string, FlowDef>();
+
+  private async claimedFlowOf(execution: Execution): Promise<FlowDef> {
+    const key = `${execution.namespace}/${execution.flowId}/${execution.flowRevision}`;
+    let flow = this.revisions.get(key);
+    if (!flow) {
+      flow = await this.flowOf(execution);
+      if (this.revisions.size >= MAX_CACHED_REVISIONS) this.revisions.delete(this.revisions.keys().next().value!);
+      this.revisions.set(key, flow);
+    }
+    return flow;
   }
 
   /** The flow definition of the revision an execution ran with. */

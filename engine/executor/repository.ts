@@ -122,6 +122,16 @@ export class ExecutionRepository {
     return fromRows(row, runs);
   }
 
+  /**
+   * An execution from a row already read (a claim returns it): its task runs are read only when it can
+   * have some (a CREATED execution has none), so starting a new execution costs no read at all.
+   */
+  async executionFromRow(row: ExecutionRow): Promise<Execution> {
+    if (row.state === 'CREATED') return fromRows(row, []);
+    const runs = await this.db.select().from(taskRuns).where(eq(taskRuns.executionId, row.id)).orderBy(asc(taskRuns.seq));
+    return fromRows(row, runs);
+  }
+
   /** The current state of an execution, without loading it. */
   async findState(id: string): Promise<StateType | undefined> {
     const [row] = await this.db.select({ state: executions.state }).from(executions).where(eq(executions.id, id));

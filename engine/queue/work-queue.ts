@@ -19,6 +19,8 @@ export interface Lease {
   owner: string;
   /** The fencing token of this claim. */
   token: number;
+  /** The execution row as the claim left it (claimNext), so the runner need not read it again. */
+  row?: typeof executions.$inferSelect;
 }
 
 /** The lease is gone (expired and taken over, handed back, or the execution ended elsewhere). */
@@ -35,6 +37,26 @@ export const WORK_CHANNEL = 'baton_work';
 export const ENDED_CHANNEL = 'baton_execution_ended';
 
 export const DEFAULT_LEASE_MS = 30_000;
+
+/** How long notifications wait to be sent together (see WorkQueue.notify). */
+const NOTIFY_BATCH_MS = 3;
+/** PostgreSQL caps a NOTIFY payload at 8000 bytes; ids are ~22 characters. */
+const MAX_PAYLOAD_CHARS = 7_000;
+
+/** Comma-joined ids in payloads under PostgreSQL's size cap. */
+function payloads(ids: string[]): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const id of ids) {
+    if (current && current.length + id.length + 1 > MAX_PAYLOAD_CHARS) {
+      out.push(current);
+      current = '';
+    }
+    current = current ? `${current},${id}` : id;
+  }
+  out.push(current);
+  return out;
+}
 
 const UNFINISHED = STATES.filter((s) => !isTerminal(s));
 
@@ -92,8 +114,8 @@ export class WorkQueue {
       .update(executions)
       .set({ leaseOwner: owner, leaseToken: sql`${executions.leaseToken} + 1`, leaseExpiresAt: this.expiry(), killRequested: false })
       .where(inArray(executions.id, candidates))
-      .returning({ id: executions.id, token: executions.leaseToken });
-    return rows.map((r) => ({ executionId: r.id, owner, token: r.token }));
+      .returning();
+    return rows.map((row) => ({ executionId: row.id, owner, token: row.leaseToken, row }));
   }
 
   /**
@@ -165,14 +187,37 @@ export class WorkQueue {
     return rows.length;
   }
 
-  /** Tells the workers there is work (NOTIFY). */
-  async announce(executionId = ''): Promise<void> {
-    await this.db.execute(sql`select pg_notify(${WORK_CHANNEL}, ${executionId})`);
+  /** Tells the workers there is work (NOTIFY; batched, see `notify`). */
+  announce(executionId = ''): Promise<void> {
+    return this.notify(WORK_CHANNEL, executionId);
   }
 
   /** Tells whoever waits that an execution ended (webhook `wait`, the API's `wait`, SSE on another server). */
-  async announceEnded(executionId: string): Promise<void> {
-    await this.db.execute(sql`select pg_notify(${ENDED_CHANNEL}, ${executionId})`);
+  announceEnded(executionId: string): Promise<void> {
+    return this.notify(ENDED_CHANNEL, executionId);
+  }
+
+  private readonly pendingNotes = new Map<string, { ids: Set<string>; sent: Promise<void> }>();
+
+  /**
+   * Notifications of one channel within a few milliseconds go out as one NOTIFY with their ids
+   * comma-separated. PostgreSQL serializes the commits of notifying transactions (one global queue
+   * lock, held through the commit's WAL flush), so one NOTIFY per execution would cap throughput at
+   * the disk's flush rate; batched, a burst costs a handful.
+   */
+  private notify(channel: string, id: string): Promise<void> {
+    let pending = this.pendingNotes.get(channel);
+    if (!pending) {
+      const ids = new Set<string>();
+      const sent = new Promise<void>((resolve) => setTimeout(resolve, NOTIFY_BATCH_MS)).then(async () => {
+        this.pendingNotes.delete(channel);
+        for (const payload of payloads([...ids])) await this.db.execute(sql`select pg_notify(${channel}, ${payload})`);
+      });
+      pending = { ids, sent };
+      this.pendingNotes.set(channel, pending);
+    }
+    pending.ids.add(id);
+    return pending.sent;
   }
 
   /** LISTEN on a channel; resolves to the unsubscribe (a no-op without a `listen`). */
