@@ -105,6 +105,8 @@ export class ExecutionRun {
     this.killController.abort(new Error('killed'));
   }
 
+  private envs: Record<string, string> | undefined;
+
   /** Task runs this walk found interrupted by the death of their previous runner (see resubmitInterrupted). */
   private readonly resubmitted = new Set<string>();
 
@@ -540,7 +542,8 @@ export class ExecutionRun {
       vars: this.flow.variables ?? {},
       outputs: this.outputs(),
       labels: labelsToMap(e.labels),
-      envs: kestraEnvs(this.resources.env),
+      // Read once per execution: every task's variables carry it.
+      envs: (this.envs ??= kestraEnvs(this.resources.env)),
       tasks,
       ...(e.trigger ? { trigger: e.trigger } : {}),
       ...(parents.length ? { parent: parents[0], parents } : {}),
