@@ -1,7 +1,7 @@
 import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import type { ContainerCreateOptions } from 'dockerode';
 import { DockerFrameParser } from './docker-frames.ts';
 import { parseDockerOptions, type DockerTaskOptions } from './docker-options.ts';
@@ -23,6 +23,14 @@ const DEFAULT_ENGINE_FACTS_TTL_MS = 10_000;
 const PING_TIMEOUT_MS = 2_000;
 /** How long clean-up waits for a removal the engine already started. */
 const REMOVAL_WAIT_MS = 10_000;
+
+// dockerode and its dependencies cost ~10 MB and ~0.1 s to load: only a process that talks to a
+// Docker engine loads them.
+let dockerodeModule: Promise<typeof Dockerode> | undefined;
+function loadDockerode(): Promise<typeof Dockerode> {
+  dockerodeModule ??= import('dockerode').then((module) => module.default);
+  return dockerodeModule;
+}
 
 export interface DockerRunnerOptions {
   /** SIGTERM→SIGKILL grace when a task is killed, unless the task sets `killGracePeriod`; default 5 s. */
@@ -61,7 +69,7 @@ export class DockerRunner implements TaskRunner {
   /** A Docker engine answers a ping (DOCKER_HOST, else the default socket); cached briefly. */
   async isAvailable(): Promise<boolean> {
     try {
-      return (await this.engine(undefined).reachable()) === undefined;
+      return (await (await this.engine(undefined)).reachable()) === undefined;
     } catch {
       // A malformed DOCKER_HOST means no usable engine; the next runner of the preference is chosen.
       return false;
@@ -79,7 +87,7 @@ export class DockerRunner implements TaskRunner {
     }
     if (job.signal.aborted) return { exitCode: 128 + 15, killed: true };
 
-    const engine = this.engine(options.host);
+    const engine = await this.engine(options.host);
     const networkMode = options.networkMode ?? (await engine.defaultNetworkMode(job));
     if (options.user) await shareWorkingDirWith(job.workingDir, options.user);
     let container: Dockerode.Container;
@@ -95,12 +103,15 @@ export class DockerRunner implements TaskRunner {
     return new ContainerRun(engine, container, job, options, options.killGraceMs ?? this.killGraceMs).run();
   }
 
-  private engine(host: string | undefined): DockerEngine {
+  private async engine(host: string | undefined): Promise<DockerEngine> {
     const key = host ?? this.defaultHost ?? '';
     let engine = this.engines.get(key);
     if (!engine) {
+      const Client = await loadDockerode();
+      engine = this.engines.get(key);
+      if (engine) return engine;
       try {
-        engine = new DockerEngine(host ?? this.defaultHost, this.factsTtlMs);
+        engine = new DockerEngine(new Client(...clientArguments(host ?? this.defaultHost)), host ?? this.defaultHost, this.factsTtlMs);
       } catch (error) {
         if (error instanceof RunnerError) throw error;
         throw new RunnerError('START_FAILED', `cannot use the Docker engine address: ${(error as Error).message}`, { cause: error });
@@ -118,8 +129,8 @@ class DockerEngine {
   private reachability?: { at: number; answer: Promise<string | undefined> };
   private network?: { at: number; mode: Promise<string | undefined> };
 
-  constructor(host: string | undefined, private readonly ttlMs: number) {
-    this.docker = new Dockerode(host ? clientOptions(host) : undefined);
+  constructor(docker: Dockerode, host: string | undefined, private readonly ttlMs: number) {
+    this.docker = docker;
     const modem = this.docker.modem as { socketPath?: unknown; host?: string; port?: string | number; protocol?: string };
     this.address = host ?? (typeof modem.socketPath === 'string' ? `unix://${modem.socketPath}` : modem.host ? `${modem.protocol}://${modem.host}:${modem.port}` : 'the default socket');
   }
@@ -423,6 +434,10 @@ async function shareWorkingDirWith(workingDir: string, user: string): Promise<vo
     }
   };
   await walk(workingDir);
+}
+
+function clientArguments(host: string | undefined): [Dockerode.DockerOptions?] {
+  return host ? [clientOptions(host)] : [];
 }
 
 /** DockerOptions for a Kestra-style `host`: `unix:///path`, `tcp://host:port`, `http(s)://host:port`. */

@@ -58,7 +58,7 @@ export const bigqueryCreateDataset: TaskPlugin<CreateDatasetProps> = {
   async run(ctx) {
     const { name } = ctx.props;
     const ifExists = ctx.props.ifExists ?? 'ERROR';
-    const { bigquery, projectId } = bigQueryClient(ctx);
+    const { bigquery, projectId } = await bigQueryClient(ctx);
     const settings = datasetSettings(ctx.props);
     const dataset = bigquery.dataset(name, { projectId });
     ctx.logger.debug(`Creating dataset '${projectId}:${name}'`);

@@ -103,7 +103,7 @@ export const bigqueryLoad: TaskPlugin<LoadProps> = {
   required: ['from', 'destinationTable'],
   async run(ctx) {
     const { from } = ctx.props;
-    const { bigquery, projectId } = bigQueryClient(ctx);
+    const { bigquery, projectId } = await bigQueryClient(ctx);
     const table = parseTableId(ctx.props.destinationTable, projectId, 'destinationTable');
     const destinationTable = `${table.projectId}.${table.datasetId}.${table.tableId}`;
     let size: number;
@@ -136,7 +136,7 @@ export const bigqueryLoad: TaskPlugin<LoadProps> = {
   },
 };
 
-type TableHandle = ReturnType<ReturnType<ReturnType<typeof bigQueryClient>['bigquery']['dataset']>['table']>;
+type TableHandle = ReturnType<ReturnType<Awaited<ReturnType<typeof bigQueryClient>>['bigquery']['dataset']>['table']>;
 
 /** Streams the file as the media of a load job insert; resolves to the job once BigQuery accepted it. */
 async function uploadToJob(ctx: Parameters<typeof bigqueryLoad.run>[0], table: TableHandle, metadata: Record<string, unknown>, from: string, destination: string): Promise<Job> {

@@ -89,7 +89,7 @@ export const bigqueryQuery: TaskPlugin<QueryProps> = {
   },
   required: ['sql'],
   async run(ctx) {
-    const { bigquery, projectId } = bigQueryClient(ctx);
+    const { bigquery, projectId } = await bigQueryClient(ctx);
     const query = queryConfiguration(ctx.props, projectId);
     const fetchType = fetchTypeOf(ctx.props);
     const dryRun = ctx.props.dryRun === true;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import { BigQuery } from '@google-cloud/bigquery';
-import { Storage } from '@google-cloud/storage';
+import type { BigQuery } from '@google-cloud/bigquery';
+import type { Storage } from '@google-cloud/storage';
 import { TaskFailure, type JsonSchema, type TaskContext } from '../types.ts';
 import { accessToken, DEFAULT_SCOPES, parseServiceAccount, type ServiceAccountKey } from './credentials.ts';
 
@@ -60,10 +60,29 @@ function credentialsOf(ctx: TaskContext<GcpProps>): Credentials {
  * honours the key file's `token_uri` as Google's Java client (Kestra's) does.
  */
 const ownRequire = createRequire(import.meta.url);
-const storageAuthLibrary = createRequire(ownRequire.resolve('@google-cloud/storage'))('google-auth-library');
-const bigQueryAuthLibrary = createRequire(createRequire(ownRequire.resolve('@google-cloud/bigquery')).resolve('@google-cloud/common'))('google-auth-library');
+type AuthLibrary = { OAuth2Client: new () => unknown };
 
-function authClientOf(library: { OAuth2Client: new () => unknown }, credentials: Credentials): unknown {
+// The SDKs (and their auth libraries) cost ~0.5 s and tens of MB to load: only a process that runs a
+// Google Cloud task loads them, on its first one.
+let storageSdk: Promise<{ Storage: typeof Storage; authLibrary: AuthLibrary }> | undefined;
+function loadStorageSdk() {
+  storageSdk ??= import('@google-cloud/storage').then((sdk) => ({
+    Storage: sdk.Storage,
+    authLibrary: createRequire(ownRequire.resolve('@google-cloud/storage'))('google-auth-library') as AuthLibrary,
+  }));
+  return storageSdk;
+}
+
+let bigQuerySdk: Promise<{ BigQuery: typeof BigQuery; authLibrary: AuthLibrary }> | undefined;
+function loadBigQuerySdk() {
+  bigQuerySdk ??= import('@google-cloud/bigquery').then((sdk) => ({
+    BigQuery: sdk.BigQuery,
+    authLibrary: createRequire(createRequire(ownRequire.resolve('@google-cloud/bigquery')).resolve('@google-cloud/common'))('google-auth-library') as AuthLibrary,
+  }));
+  return bigQuerySdk;
+}
+
+function authClientOf(library: AuthLibrary, credentials: Credentials): unknown {
   const client = new library.OAuth2Client() as { refreshHandler?: () => Promise<{ access_token: string; expiry_date: number }> };
   const key = credentials.key!;
   client.refreshHandler = async () => {
@@ -74,26 +93,28 @@ function authClientOf(library: { OAuth2Client: new () => unknown }, credentials:
 }
 
 /** A Storage client with the task's credentials; without `serviceAccount`, Application Default Credentials. */
-export function storageClient(ctx: TaskContext<GcpProps>): { storage: Storage; projectId?: string } {
+export async function storageClient(ctx: TaskContext<GcpProps>): Promise<{ storage: Storage; projectId?: string }> {
   const credentials = credentialsOf(ctx);
   const endpoint = gcpEndpoints(ctx.env).storage;
-  const storage = new Storage({
+  const sdk = await loadStorageSdk();
+  const storage = new sdk.Storage({
     projectId: credentials.projectId,
-    ...(credentials.key ? { authClient: authClientOf(storageAuthLibrary, credentials) as never } : {}),
+    ...(credentials.key ? { authClient: authClientOf(sdk.authLibrary, credentials) as never } : {}),
     ...(endpoint ? { apiEndpoint: endpoint, useAuthWithCustomEndpoint: true } : {}),
   });
   return { storage, projectId: credentials.projectId };
 }
 
 /** A BigQuery client with the task's credentials and `location`. */
-export function bigQueryClient(ctx: TaskContext<GcpProps>): { bigquery: BigQuery; projectId: string } {
+export async function bigQueryClient(ctx: TaskContext<GcpProps>): Promise<{ bigquery: BigQuery; projectId: string }> {
   const credentials = credentialsOf(ctx);
   if (!credentials.projectId) throw new TaskFailure("projectId is required: set projectId, or use a service account key that names its project_id");
   const endpoint = gcpEndpoints(ctx.env).bigquery;
-  const bigquery = new BigQuery({
+  const sdk = await loadBigQuerySdk();
+  const bigquery = new sdk.BigQuery({
     projectId: credentials.projectId,
     location: ctx.props.location || undefined,
-    ...(credentials.key ? { authClient: authClientOf(bigQueryAuthLibrary, credentials) as never } : {}),
+    ...(credentials.key ? { authClient: authClientOf(sdk.authLibrary, credentials) as never } : {}),
     ...(endpoint ? { apiEndpoint: endpoint } : {}),
   });
   return { bigquery, projectId: credentials.projectId };

@@ -83,7 +83,7 @@ export const gcsCreateBucket: TaskPlugin<CreateBucketProps> = {
   async run(ctx) {
     const { name } = ctx.props;
     const ifExists = ctx.props.ifExists ?? 'ERROR';
-    const { storage } = storageClient(ctx);
+    const { storage } = await storageClient(ctx);
     const bucket = storage.bucket(name);
     const settings = bucketSettings(ctx.props);
 
@@ -106,7 +106,7 @@ export const gcsCreateBucket: TaskPlugin<CreateBucketProps> = {
 };
 
 type BucketMetadata = { name?: string; location?: string; website?: { mainPageSuffix?: string; notFoundPage?: string } };
-type BucketHandle = ReturnType<ReturnType<typeof storageClient>['storage']['bucket']>;
+type BucketHandle = ReturnType<Awaited<ReturnType<typeof storageClient>>['storage']['bucket']>;
 
 async function existingBucket(
   ctx: Parameters<typeof gcsCreateBucket.run>[0], bucket: BucketHandle, name: string, existing: BucketMetadata,

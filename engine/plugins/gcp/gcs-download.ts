@@ -19,7 +19,7 @@ export const gcsDownload: TaskPlugin<DownloadProps> = {
   async run(ctx) {
     const source = parseGsUri(ctx.props.from, 'from', ctx.props.bucket);
     const name = objectNameOf(source.name);
-    const { storage } = storageClient(ctx);
+    const { storage } = await storageClient(ctx);
     const file = storage.bucket(source.bucket).file(name);
     try {
       const [exists] = await file.exists();

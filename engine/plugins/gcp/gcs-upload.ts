@@ -45,7 +45,7 @@ export const gcsUpload: TaskPlugin<UploadProps> = {
     } catch (error) {
       throw new TaskFailure(`from: cannot read '${from}': ${(error as Error).message}`, { cause: error });
     }
-    const { storage } = storageClient(ctx);
+    const { storage } = await storageClient(ctx);
     const metadata: Record<string, string> = {};
     if (ctx.props.contentType) metadata.contentType = ctx.props.contentType;
     if (ctx.props.contentEncoding) metadata.contentEncoding = ctx.props.contentEncoding;

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { normalizeInputFiles, uploadOutputFiles, writeInputFiles } from '../../scripts/index.ts';
 import { TaskFailure, type TaskPlugin } from '../types.ts';
 import { FETCH_TYPES, fetchTypeOf, storeRows, toPlainRow, type FetchType } from './fetch.ts';
@@ -69,6 +68,8 @@ export const duckdbQuery: TaskPlugin<DuckDbProps> = {
     }
     const sql = await ctx.renderString(ctx.props.sql, extra);
     const fetchType = fetchTypeOf(ctx.props);
+    // Loaded on the first DuckDB task: the native library costs tens of MB that most processes never use.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     const outputs: Record<string, unknown> = {};
