@@ -104,7 +104,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /**
  * Spawns `baton <role>` and resolves once it is ready, read from its log lines (pino JSON on stdout):
- * listening (server, standalone) and claiming (worker, standalone).
+ * listening and its first sync done (server, standalone: it listens before syncing) and claiming
+ * (worker, standalone).
  */
 export async function spawnBaton(role: Role, settings: Record<string, string>, cwd = REPO_ROOT): Promise<BatonProcess> {
   const child = spawn(process.execPath, [...profilerArgs(), BATON_BIN, role], {
@@ -119,6 +120,7 @@ export async function spawnBaton(role: Role, settings: Record<string, string>, c
   };
   let url = '';
   let listening = role === 'worker';
+  let synced = role === 'worker';
   let claiming = role === 'server';
   const ready = new Promise<void>((resolveReady, reject) => {
     let pending = '';
@@ -138,8 +140,9 @@ export async function spawnBaton(role: Role, settings: Record<string, string>, c
           url = entry.url;
           listening = true;
         }
+        if (entry.msg === 'initial sync done') synced = true;
         if (entry.msg === 'worker claiming executions') claiming = true;
-        if (listening && claiming) resolveReady();
+        if (listening && synced && claiming) resolveReady();
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(keep));

@@ -19,6 +19,12 @@ export function roleCommand(role: Role) {
       process.stderr.write(`baton ${role}: unexpected arguments: ${argv.join(' ')}\n`);
       return 2;
     }
+    // Listened for before starting: the server answers /healthz before its first sync ends, so a
+    // signal may come while it starts; it then stops once started.
+    const signalled = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     let server;
     try {
       server = await startServer({ dataDir: dataDirectory(), role });
@@ -26,10 +32,7 @@ export function roleCommand(role: Role) {
       process.stderr.write(`baton ${role}: ${(err as Error).message}\n`);
       return 1;
     }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await signalled;
     // A second signal while draining means "now": running executions are handed back at once.
     const now = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

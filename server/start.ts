@@ -172,7 +172,6 @@ export async function startServer(options: {
       const config = syncConfigFromEnv(env);
       const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log });
       if (!config.webhookSecret) logger.warn('no BATON_GIT_WEBHOOK_SECRET: push webhooks are accepted unsigned');
-      initialSync = await syncer.start();
       stops.unshift(() => syncer.stop());
       const app = createApp({
         db,
@@ -197,6 +196,10 @@ export async function startServer(options: {
       const address = server.address() as AddressInfo;
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       logger.info({ url, repository: syncer.repository, branch: syncer.branch }, `baton ${role} listening`);
+      // Listening before the first sync: /healthz answers (probes, `npm start`) and the API serves the
+      // flows already stored while the repository is fetched. A sync that throws still stops the process.
+      initialSync = await syncer.start();
+      logger.info({ result: initialSync.result }, 'initial sync done');
     }
 
     let worker: Worker | undefined;

@@ -66,8 +66,13 @@ describe('baton sync and baton server', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(health?.status, output).toBe(200);
-    const flowRes = await fetch(`http://127.0.0.1:${port}/api/v1/flows/cli.sync/a`);
-    expect(flowRes.status).toBe(200);
+    // /healthz answers before the first sync ends; the flow is served once it has.
+    let flowRes = await fetch(`http://127.0.0.1:${port}/api/v1/flows/cli.sync/a`);
+    while (flowRes.status === 404 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      flowRes = await fetch(`http://127.0.0.1:${port}/api/v1/flows/cli.sync/a`);
+    }
+    expect(flowRes.status, output).toBe(200);
     const code = await new Promise<number | null>((resolve) => {
       child.on('close', resolve);
       child.kill('SIGTERM');
