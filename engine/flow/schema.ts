@@ -3,8 +3,14 @@
  * Task schemas are built from the plugin registry (common task properties + the plugin's own), so a new
  * plugin needs nothing here. Child task lists are checked only for shape: the validator walks into them.
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { _, Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
+import * as ajvStandalone from 'ajv/dist/standalone/index.js';
 import { parseIsoDuration } from '../duration.ts';
 import { LOG_LEVELS } from '../logs/types.ts';
 import type { JsonSchema, TaskPlugin } from '../plugins/types.ts';
@@ -38,7 +44,9 @@ const staticDuration: JsonSchema = { type: 'string', format: 'static-duration' }
 
 function ajvInstance(): Ajv2020 {
   // strict: false so plugin schemas may carry annotations ajv does not know (markdownDescription, examples…).
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, logger: false });
+  // code: the source of each validator is kept, so it can be cached (see compile); formats are taken
+  // from this instance's own by name.
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, logger: false, code: { source: true, formats: _`formats` } });
   const addFormats = ((ajvFormats as unknown as { default?: unknown }).default ?? ajvFormats) as (a: Ajv2020) => void;
   addFormats(ajv);
   ajv.addFormat('duration', { type: 'string', validate: (s: string) => isTemplate(s) || isDuration(s) });
@@ -304,8 +312,53 @@ const INPUT_TYPE_PROPERTIES: Record<InputType, Record<string, JsonSchema>> = {
   FILE: { extension: { type: 'string' }, allowedFileExtensions: { type: 'array', items: { type: 'string' } } },
 };
 
+type StandaloneCode = (ajv: Ajv2020, validate: ValidateFunction) => string;
+const standaloneCode = ((ajvStandalone as unknown as { default?: unknown }).default ?? ajvStandalone) as StandaloneCode;
+const ownRequire = createRequire(import.meta.url);
+const AJV_VERSION = (ownRequire('ajv/package.json') as { version: string }).version;
+const VALIDATOR_CACHE = join(tmpdir(), `baton-ajv-${userInfo().uid}`);
+
+/**
+ * ajv writes and compiles a validator's code in ~20–100 ms per task type, ~1 s for a repository's first
+ * sync. The code it writes is kept in the OS temp dir, keyed by ajv's version and the schema, so the
+ * next process only evaluates it. The schema is part of the key: a changed plugin gets a new validator.
+ */
 function compile(schema: JsonSchema): ValidateFunction {
-  return ajv.compile(schema);
+  const key = createHash('sha256').update(AJV_VERSION).update(JSON.stringify(schema)).digest('hex').slice(0, 32);
+  const file = join(VALIDATOR_CACHE, `${key}.cjs`);
+  let source: string | undefined;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    // not cached yet
+  }
+  if (source !== undefined) {
+    try {
+      return evaluate(source);
+    } catch {
+      // unreadable (a partial or foreign file): compiled below and rewritten
+    }
+  }
+  const validate = ajv.compile(schema);
+  try {
+    mkdirSync(VALIDATOR_CACHE, { recursive: true, mode: 0o700 });
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, standaloneCode(ajv, validate));
+    renameSync(partial, file); // atomic: readers never see half a validator
+  } catch {
+    // best effort: caching is an optimisation
+  }
+  return validate;
+}
+
+/** A validator from its standalone (CommonJS) code, bound to this module's ajv runtime and formats. */
+function evaluate(source: string): ValidateFunction {
+  const module: { exports: unknown } = { exports: {} };
+  // ajv's own output, in a directory only this user can write.
+  new Function('module', 'exports', 'require', 'formats', source)(module, module.exports, ownRequire, ajv.formats);
+  const validate = module.exports as ValidateFunction;
+  if (typeof validate !== 'function') throw new Error('not a validator');
+  return validate;
 }
 
 const taskValidators = new WeakMap<TaskPlugin, ValidateFunction>();
