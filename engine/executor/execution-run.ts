@@ -139,7 +139,7 @@ export class ExecutionRun {
   useLease(lease: Lease, queue: WorkQueue): void {
     this.lease = lease;
     this.writer.useFence(
-      (tx) => queue.fence(tx, lease),
+      { lease, leaseMs: queue.leaseMs },
       (error) => error instanceof LeaseLostError,
       () => this.abandon('its lease was lost'),
     );

@@ -5,6 +5,7 @@ import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
 import type { State, StateType } from '../state.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { escapeLike } from '../../db/index.ts';
+import { LeaseLostError, type Lease } from '../queue/index.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
 /** A transaction of `Db`, for writes that must commit together. */
@@ -56,24 +57,49 @@ export class ExecutionRepository {
   }
 
   /**
-   * One write-behind batch: task runs first, then the execution row. With `fence` (a leased run), all in
-   * one transaction that starts with the fence, so a run that lost its lease writes nothing at all.
+   * One write-behind batch: task runs first, then the execution row. With a `lease` (a run under a
+   * lease), one statement does it all only if the lease's token still holds (renewing it): a run that
+   * lost its lease writes nothing at all (LeaseLostError), and the batch costs one round trip.
    */
   async saveBatch(
     batch: readonly { taskRun: TaskRun; seq: number }[],
     execution: Execution | undefined,
-    fence?: (tx: Tx) => Promise<void>,
+    lease?: { lease: Lease; leaseMs: number },
   ): Promise<void> {
-    if (!fence) {
+    if (!lease) {
       await upsertTaskRuns(this.db, batch);
       if (execution) await upsertExecution(this.db, execution);
       return;
     }
-    await this.db.transaction(async (tx) => {
-      await fence(tx);
-      await upsertTaskRuns(tx, batch);
-      if (execution) await upsertExecution(tx, execution);
-    });
+    const { executionId, token } = lease.lease;
+    const sets = [sql`lease_expires_at = now() + ${`${lease.leaseMs} milliseconds`}::interval`];
+    if (execution) {
+      const row = executionRow(execution);
+      sets.push(
+        sql`state = ${row.state}`,
+        sql`state_detail = ${JSON.stringify(row.stateDetail)}::jsonb`,
+        sql`end_date = ${row.endDate ?? null}::timestamptz`,
+        sql`inputs = ${JSON.stringify(row.inputs ?? {})}::jsonb`,
+        sql`outputs = ${row.outputs === null || row.outputs === undefined ? null : JSON.stringify(row.outputs)}::jsonb`,
+        sql`labels = ${JSON.stringify(row.labels ?? [])}::jsonb`,
+        sql`attempt_number = ${row.attemptNumber ?? 1}::int`,
+      );
+    }
+    const runs = batch.length
+      ? sql`, runs as (
+          insert into task_runs (id, execution_id, task_id, parent_task_run_id, value, iteration, state, state_detail, attempts, outputs, seq, start_date, end_date)
+          select v.* from (values ${sql.join(batch.map(({ taskRun, seq }) => taskRunValues(taskRunRow(taskRun, seq))), sql`, `)})
+            as v(id, execution_id, task_id, parent_task_run_id, value, iteration, state, state_detail, attempts, outputs, seq, start_date, end_date)
+          where exists (select 1 from e)
+          on conflict (id) do update set state = excluded.state, state_detail = excluded.state_detail, attempts = excluded.attempts,
+            outputs = excluded.outputs, end_date = excluded.end_date, seq = excluded.seq
+          returning 1)`
+      : sql``;
+    const result = await this.db.execute(sql`
+      with e as (update executions set ${sql.join(sets, sql`, `)} where id = ${executionId} and lease_token = ${token} returning id)${runs}
+      select (select count(*) from e)::int as held`);
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ held: number }>;
+    if (!rows[0] || Number(rows[0].held) === 0) throw new LeaseLostError(lease.lease);
   }
 
   /**
@@ -273,6 +299,14 @@ function executionRow(e: Execution): typeof executions.$inferInsert {
     commitSha: e.commitSha,
     attemptNumber: e.attemptNumber,
   };
+}
+
+/** A task run as one typed row of a VALUES list (see saveBatch). */
+function taskRunValues(r: typeof taskRuns.$inferInsert) {
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  return sql`(${r.id}::text, ${r.executionId}::text, ${r.taskId}::text, ${r.parentTaskRunId ?? null}::text, ${r.value ?? null}::text,
+    ${r.iteration ?? null}::int, ${r.state}::text, ${json(r.stateDetail)}::jsonb, ${json(r.attempts ?? [])}::jsonb, ${json(r.outputs)}::jsonb,
+    ${r.seq}::int, ${r.startDate}::timestamptz, ${r.endDate ?? null}::timestamptz)`;
 }
 
 function taskRunRow(t: TaskRun, seq: number): typeof taskRuns.$inferInsert {

@@ -1,6 +1,7 @@
 import { retryTransient } from '../../db/index.ts';
 import type { Execution, TaskRun } from './model.ts';
-import type { ExecutionRepository, Tx } from './repository.ts';
+import type { ExecutionRepository } from './repository.ts';
+import type { Lease } from '../queue/index.ts';
 
 /**
  * Write-behind for one execution's state: changes are marked, then written in batches (one
@@ -13,8 +14,8 @@ export class StateWriter {
   private running: Promise<void> | undefined;
   private failure: unknown;
 
-  /** A leased run's fence (see engine/queue): every batch starts with it, in the batch's transaction. */
-  private fence: ((tx: Tx) => Promise<void>) | undefined;
+  /** A leased run's lease (see engine/queue): every batch is written only while its token holds. */
+  private fence: { lease: Lease; leaseMs: number } | undefined;
   /** Set once the fence refused a batch: this process no longer owns the execution and writes nothing more. */
   private fencedOut = false;
   private onFencedOut: ((error: unknown) => void) | undefined;
@@ -26,7 +27,7 @@ export class StateWriter {
   ) {}
 
   /** Fences every later write; `onFencedOut` is called once when a write is refused (the lease is lost). */
-  useFence(fence: (tx: Tx) => Promise<void>, isLost: (error: unknown) => boolean, onFencedOut: (error: unknown) => void): void {
+  useFence(fence: { lease: Lease; leaseMs: number }, isLost: (error: unknown) => boolean, onFencedOut: (error: unknown) => void): void {
     this.fence = fence;
     this.isLost = isLost;
     this.onFencedOut = onFencedOut;

@@ -5,8 +5,8 @@
  * token incremented by every claim. Workers claim with `FOR UPDATE SKIP LOCKED`, so any number of them
  * share one database without waiting on each other; LISTEN/NOTIFY wakes them when work arrives (a poll
  * is the fallback). An execution whose lease expired — its process died or hung — is claimable again,
- * and the new claim's token fences the old holder out: every write of a run checks its token first
- * (`fence`), so a worker that lost its lease can never commit a result. Terminal executions are never
+ * and the new claim's token fences the old holder out: every write of a run checks its token in the
+ * same statement (ExecutionRepository.saveBatch), so a worker that lost its lease can never commit a result. Terminal executions are never
  * claimable, so nothing runs again after it ended or was killed.
  */
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
@@ -59,8 +59,6 @@ function payloads(ids: string[]): string[] {
 }
 
 const UNFINISHED = STATES.filter((s) => !isTerminal(s));
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface WorkQueueOptions {
   /** How long a lease lasts without a heartbeat (default 30 s; heartbeats come every third of it). */
@@ -129,19 +127,6 @@ export class WorkQueue {
       .where(and(eq(executions.id, lease.executionId), eq(executions.leaseToken, lease.token), inArray(executions.state, UNFINISHED)))
       .returning({ killRequested: executions.killRequested });
     return row ? { held: true, killRequested: row.killRequested } : { held: false, killRequested: false };
-  }
-
-  /**
-   * Inside a write transaction of the run: throws LeaseLostError unless the lease still holds, and
-   * renews it. The row stays locked until the transaction ends, so no claim slips in between.
-   */
-  async fence(tx: Tx, lease: Lease): Promise<void> {
-    const [row] = await tx
-      .update(executions)
-      .set({ leaseExpiresAt: this.expiry() })
-      .where(and(eq(executions.id, lease.executionId), eq(executions.leaseToken, lease.token)))
-      .returning({ id: executions.id });
-    if (!row) throw new LeaseLostError(lease);
   }
 
   /**

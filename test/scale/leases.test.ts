@@ -107,8 +107,12 @@ postgresService.describe('leases and fencing [postgres]', () => {
     expect(second.token).toBe(first.token + 1);
     expect(await queue.renew(first)).toEqual({ held: false, killRequested: false });
     expect(await queue.renew(second)).toEqual({ held: true, killRequested: false });
-    await expect(database.db.transaction((tx) => queue.fence(tx, first))).rejects.toBeInstanceOf(LeaseLostError);
-    await database.db.transaction((tx) => queue.fence(tx, second));
+    // A write of the old holder is refused whole; the new holder's goes through.
+    const repository = server.resources.repository;
+    const stale = { ...execution, state: { ...execution.state, current: 'FAILED' as const } };
+    await expect(repository.saveBatch([], stale, { lease: first, leaseMs: 1000 })).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await repository.findExecution(execution.id))?.state.current).toBe('CREATED');
+    await repository.saveBatch([], execution, { lease: second, leaseMs: 1000 });
     await database.db.update(executions).set({ state: 'KILLED' }).where(sql`${executions.id} = ${execution.id}`);
     // Terminal: nobody claims it again, even with its lease expired.
     await database.db.update(executions).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(sql`${executions.id} = ${execution.id}`);

@@ -75,7 +75,7 @@ privatePostgresService.describe('PostgreSQL restarted during a run', () => {
         await new Promise((r) => setTimeout(r, 100));
         end = await get(created.id).catch(() => undefined);
       }
-      expect(end?.state.current, baton.output()).toBe('SUCCESS');
+      expect(end?.state?.current, `${JSON.stringify(end)}\n${baton.output()}`).toBe('SUCCESS');
       expect(end!.taskRunList.map((t) => `${t.taskId}:${t.state.current}`)).toEqual(['before:SUCCESS', 'work:SUCCESS', 'after:SUCCESS']);
       expect((await readFile(join(marks, created.id), 'utf8')).trim().split('\n')).toEqual(['attempt']);
     });

@@ -66,6 +66,19 @@ export async function startBaton(role: 'standalone' | 'server' | 'scheduler' | '
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    // It listens before its first Git sync ends: the flows are there once a sync has succeeded.
+    for (;;) {
+      const synced = await fetch(`${url}/api/v1/sync`).then(
+        async (r) => (r.ok ? Boolean(((await r.json()) as { lastSuccessAt?: string | null }).lastSuccessAt) : false),
+        () => false,
+      );
+      if (synced) break;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`baton ${role} did not sync within ${timeoutMs} ms:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } else {
     // Workers and schedulers serve no HTTP: they are up once they say so.
     const deadline = Date.now() + timeoutMs;
