@@ -147,8 +147,12 @@ export class Engine {
         this.resources.storage.put(childUri(inputPrefix(flow.namespace, flow.id, id, inputId), fileName), data),
     });
     this.maskSecretInputs(flow, execution);
-    await this.resources.repository.saveExecution(execution);
+    const { leaseOwner } = this.role;
+    const lease = leaseOwner && this.role.runsExecutions
+      ? await this.resources.repository.insertLeased(execution, leaseOwner, this.resources.queue.leaseMs)
+      : (await this.resources.repository.saveExecution(execution), undefined);
     const run = this.track(flow, execution, readable);
+    if (lease) run.useLease(lease, this.resources.queue);
     this.notify(execution);
     return run;
   }

@@ -47,6 +47,20 @@ export class ExecutionRepository {
     await upsertExecution(this.db, execution);
   }
 
+  /**
+   * Stores a new execution already leased by `owner` (fencing token 1): the process that creates it
+   * runs it, and no worker can claim it in between.
+   */
+  async insertLeased(execution: Execution, owner: string, leaseMs: number): Promise<Lease> {
+    await this.db.insert(executions).values({
+      ...executionRow(execution),
+      leaseOwner: owner,
+      leaseToken: 1,
+      leaseExpiresAt: sql`now() + ${`${leaseMs} milliseconds`}::interval`,
+    });
+    return { executionId: execution.id, owner, token: 1 };
+  }
+
   async saveTaskRun(taskRun: TaskRun, seq: number): Promise<void> {
     await this.saveTaskRuns([{ taskRun, seq }]);
   }
