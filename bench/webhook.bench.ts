@@ -1,5 +1,5 @@
 /**
- * Flow webhooks against `baton server` on PostgreSQL, over real HTTP on loopback:
+ * Flow webhooks against a `baton standalone` process on PostgreSQL, over real HTTP on loopback:
  * - webhook_execs_per_s: a burst of 2-task executions started by flow webhooks (50 requests in flight),
  *   counted until every one is terminal. Anchor: Kestra OSS holds 25/s on 4+4 vCPU (collapses at 33/s).
  * - webhook_latency_p50_ms: one request at a time with `wait: true`, request to terminal state.
@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { startServer } from '../server/index.ts';
 import { createTestPostgresDatabase } from '../test/support/databases.ts';
 import { createRepo, startGitServer } from '../test/support/git-server.ts';
 import { median, printBench } from './report.ts';
+import { spawnBaton } from './scale.bench.ts';
 
 const TOTAL = 1000;
 const IN_FLIGHT = 50;
@@ -40,17 +40,14 @@ export async function run(): Promise<void> {
     console.log('BENCH name=webhook_execs_per_s skipped=PostgreSQL unavailable');
     return;
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'baton-bench-webhook-'));
   const git = await startGitServer();
   const repo = await createRepo(git, 'webhooks', { 'flows/burst.yaml': flow('burst', false), 'flows/waiting.yaml': flow('waiting', true) });
-  const server = await startServer({
-    dataDir,
-    port: 0,
-    quiet: true,
-    env: {
-      ...process.env, DATABASE_URL: database.url, BATON_GIT_URL: repo.url, BATON_GIT_BRANCH: 'main', BATON_SYNC_POLL_SECONDS: '0', BATON_API_TOKEN: '',
-      BATON_LOG_LEVEL: 'warn',
-    },
+  // Its own process, as users run it: the load generator here does not share its event loop.
+  const dataDir = await mkdtemp(join(tmpdir(), 'baton-bench-webhook-'));
+  const server = await spawnBaton('standalone', {
+    BATON_DATA_DIR: dataDir,
+    DATABASE_URL: database.url, BATON_GIT_URL: repo.url, BATON_GIT_BRANCH: 'main', BATON_SYNC_POLL_SECONDS: '0', BATON_API_TOKEN: '',
+    BATON_SCHEDULER: 'off', BATON_LOG_LEVEL: 'info',
   });
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   const hook = (flowId: string, n: number) =>
@@ -100,7 +97,7 @@ export async function run(): Promise<void> {
     printBench({ name: 'webhook_latency_p50_ms', ours: p50, baseline: 50, unit: 'ms(p50)', goal: '<=50', goalMet: p50 <= 50, ratio: p50 / 50 });
   } finally {
     await sql.end({ timeout: 5 });
-    await server.close();
+    await server.stop();
     await git.close();
     await database.drop();
     await rm(dataDir, { recursive: true, force: true });
