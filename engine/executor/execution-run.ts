@@ -105,8 +105,6 @@ export class ExecutionRun {
     this.killController.abort(new Error('killed'));
   }
 
-  private envs: Record<string, string> | undefined;
-
   /** Task runs this walk found interrupted by the death of their previous runner (see resubmitInterrupted). */
   private readonly resubmitted = new Set<string>();
 
@@ -542,8 +540,7 @@ export class ExecutionRun {
       vars: this.flow.variables ?? {},
       outputs: this.outputs(),
       labels: labelsToMap(e.labels),
-      // Read once per execution: every task's variables carry it.
-      envs: (this.envs ??= kestraEnvs(this.resources.env)),
+      envs: kestraEnvs(this.resources.env),
       tasks,
       ...(e.trigger ? { trigger: e.trigger } : {}),
       ...(parents.length ? { parent: parents[0], parents } : {}),
@@ -607,11 +604,20 @@ function priorKey(taskId: string, parentTaskRunId: string | null, value: string 
   return JSON.stringify([taskId, parentTaskRunId, value]);
 }
 
+/**
+ * `envs.*` by environment object. Reading `process.env` goes through a native getter per variable, a
+ * measurable cost per execution at a hundred a second; the environment of a running engine is fixed.
+ */
+const envsByEnvironment = new WeakMap<object, Record<string, string>>();
+
 function kestraEnvs(env: Record<string, string | undefined>): Record<string, string> {
+  const known = envsByEnvironment.get(env);
+  if (known) return known;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (k.startsWith('KESTRA_') && v !== undefined) out[k.slice('KESTRA_'.length).toLowerCase()] = v;
   }
+  envsByEnvironment.set(env, out);
   return out;
 }
 
