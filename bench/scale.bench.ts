@@ -42,10 +42,11 @@ const GOAL_COLD_START_MS = 1500;
 /** USER_HZ: the unit of /proc/PID/stat times (100 on every Linux this runs on). */
 const CLOCK_TICKS_PER_S = 100;
 
-const NAMESPACE = 'bench.scale';
+export const NAMESPACE = 'bench.scale';
 const TERMINAL = ['SUCCESS', 'WARNING', 'FAILED', 'KILLED', 'CANCELLED'];
 
-export const flow = (id: string) => `id: ${id}
+/** The 2-task flow every throughput bench starts by webhook; `wait` answers once it has ended. */
+export const flow = (id: string, wait = false) => `id: ${id}
 namespace: ${NAMESPACE}
 tasks:
   - id: first
@@ -58,7 +59,7 @@ triggers:
   - id: hook
     type: io.kestra.plugin.core.trigger.Webhook
     key: bench-key
-`;
+${wait ? '    wait: true\n' : ''}`;
 
 type Role = 'standalone' | 'server' | 'worker';
 

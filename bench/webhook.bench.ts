@@ -11,28 +11,13 @@ import postgres from 'postgres';
 import { createTestPostgresDatabase } from '../test/support/databases.ts';
 import { createRepo, startGitServer } from '../test/support/git-server.ts';
 import { median, printBench } from './report.ts';
-import { spawnBaton } from './scale.bench.ts';
+import { fire, flow, NAMESPACE, spawnBaton } from './scale.bench.ts';
 
 const TOTAL = 1000;
 const IN_FLIGHT = 50;
 const LATENCY_ROUNDS = 60;
 const KESTRA_OSS_EXECS_PER_S = 25;
 
-const flow = (id: string, wait: boolean) => `id: ${id}
-namespace: bench.webhooks
-tasks:
-  - id: first
-    type: io.kestra.plugin.core.debug.Return
-    format: "{{ trigger.body.n }}"
-  - id: second
-    type: io.kestra.plugin.core.log.Log
-    message: "got {{ outputs.first.value }}"
-triggers:
-  - id: hook
-    type: io.kestra.plugin.core.trigger.Webhook
-    key: bench-key
-    wait: ${wait}
-`;
 
 export async function run(): Promise<void> {
   const database = await createTestPostgresDatabase().catch(() => undefined);
@@ -51,7 +36,7 @@ export async function run(): Promise<void> {
   });
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   const hook = (flowId: string, n: number) =>
-    fetch(`${server.url}/api/v1/executions/webhook/bench.webhooks/${flowId}/bench-key`, {
+    fetch(`${server.url}/api/v1/executions/webhook/${NAMESPACE}/${flowId}/bench-key`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ n }),
@@ -61,15 +46,7 @@ export async function run(): Promise<void> {
     for (let n = 0; n < 20; n++) await (await hook('waiting', n)).arrayBuffer();
 
     const started = performance.now();
-    let next = 0;
-    const worker = async () => {
-      while (next < TOTAL) {
-        const res = await hook('burst', next++);
-        if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
-        await res.arrayBuffer();
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    await fire(server.url, 'burst', TOTAL, IN_FLIGHT);
     const accepted = performance.now() - started;
     for (;;) {
       const [{ n }] = await sql<{ n: number }[]>`
