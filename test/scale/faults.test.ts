@@ -7,7 +7,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it as vitestIt } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it as vitestIt } from 'vitest';
 
 /** Real processes on a shared 2-core machine: each test gets minutes, not the default seconds. */
 const it = (name: string, fn: () => Promise<void>) => vitestIt(name, fn, 180_000);
@@ -100,6 +100,11 @@ describeFaults('faults and load across processes [postgres]', () => {
     }, timeoutMs);
   const attemptsOf = (e: Execution, taskId: string) => e.taskRunList.find((t) => t.taskId === taskId)?.attempts.map((a) => a.state.current);
   const marksOf = async (id: string) => (await readFile(join(marks, id), 'utf8')).trim().split('\n').length;
+  /** The task is RUNNING and its command has started (its mark is written): a kill now interrupts it. */
+  const commandStarted = async (base: string, id: string) => {
+    await taskRunning(base, id, 'work');
+    await until('the command to start', async () => ((await marksOf(id).catch(() => 0)) >= 1 ? true : undefined));
+  };
 
   beforeAll(async () => {
     pg = await createTestPostgresDatabase();
@@ -121,6 +126,11 @@ describeFaults('faults and load across processes [postgres]', () => {
     };
   });
 
+  // A test that fails half-way must not leave a worker behind to run the next test's executions.
+  afterEach(async () => {
+    for (const p of processes.splice(0)) await p.kill('SIGKILL');
+  });
+
   afterAll(async () => {
     for (const p of processes) await p.kill('SIGKILL');
     await git?.close();
@@ -131,7 +141,7 @@ describeFaults('faults and load across processes [postgres]', () => {
     const server = await start('server');
     const first = await start('worker');
     const created = (await (await fetch(`${server.url}/api/v1/executions/tests.faults/slow`, { method: 'POST' })).json()) as Execution;
-    await taskRunning(server.url, created.id, 'work');
+    await commandStarted(server.url, created.id);
     const killedAt = Date.now();
     expect(await first.kill('SIGKILL')).toBeNull();
     const second = await start('worker');
@@ -152,7 +162,7 @@ describeFaults('faults and load across processes [postgres]', () => {
   it('kill -9 of a standalone mid-execution: the next one finishes it after restart', async () => {
     const before = await start('standalone');
     const created = (await (await fetch(`${before.url}/api/v1/executions/tests.faults/slow`, { method: 'POST' })).json()) as Execution;
-    await taskRunning(before.url, created.id, 'work');
+    await commandStarted(before.url, created.id);
     await before.kill('SIGKILL');
     const after = await start('standalone');
     const end = await terminal(after.url, created.id);
@@ -240,7 +250,7 @@ describeFaults('faults and load across processes [postgres]', () => {
     const server = await start('server');
     const worker = await start('worker', { BATON_SHUTDOWN_GRACE_SECONDS: '30' });
     const created = (await (await fetch(`${server.url}/api/v1/executions/tests.faults/slow`, { method: 'POST' })).json()) as Execution;
-    await taskRunning(server.url, created.id, 'work');
+    await commandStarted(server.url, created.id);
     expect(await worker.kill('SIGTERM')).toBe(0);
     const end = await execution(server.url, created.id);
     expect(end.state.current).toBe('SUCCESS');
