@@ -16,7 +16,7 @@ import type { EngineResources } from './resources.ts';
 import { nextRetryDelay } from './retry.ts';
 import { createTaskContext, templateServices, type TaskContextInput } from './task-context.ts';
 import { newId } from '../ids.ts';
-import { LeaseLostError, type Lease, type WorkQueue } from '../queue/index.ts';
+import type { Lease, WorkQueue } from '../queue/index.ts';
 import { isTruthy } from '../truthy.ts';
 
 /** Where children run: their parent task run, the iteration value they inherit, extra variables. */
@@ -136,11 +136,7 @@ export class ExecutionRun {
    */
   useLease(lease: Lease, queue: WorkQueue): void {
     this.lease = lease;
-    this.writer.useFence(
-      { lease, leaseMs: queue.leaseMs },
-      (error) => error instanceof LeaseLostError,
-      () => this.abandon('its lease was lost'),
-    );
+    this.writer.useFence({ lease, leaseMs: queue.leaseMs }, () => this.abandon('its lease was lost'));
   }
 
   /**

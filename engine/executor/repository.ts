@@ -8,8 +8,6 @@ import { escapeLike } from '../../db/index.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
-/** A transaction of `Db`, for writes that must commit together. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type TaskRunRow = typeof taskRuns.$inferSelect;
 type LogRow = typeof logs.$inferSelect;
 

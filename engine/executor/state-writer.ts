@@ -1,7 +1,7 @@
 import { retryTransient } from '../../db/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import type { ExecutionRepository } from './repository.ts';
-import type { Lease } from '../queue/index.ts';
+import { LeaseLostError, type Lease } from '../queue/index.ts';
 
 /**
  * Write-behind for one execution's state: changes are marked, then written in batches (one
@@ -27,24 +27,16 @@ export class StateWriter {
   ) {}
 
   /** Fences every later write; `onFencedOut` is called once when a write is refused (the lease is lost). */
-  useFence(fence: { lease: Lease; leaseMs: number }, isLost: (error: unknown) => boolean, onFencedOut: (error: unknown) => void): void {
+  useFence(fence: { lease: Lease; leaseMs: number }, onFencedOut: (error: unknown) => void): void {
     this.fence = fence;
-    this.isLost = isLost;
     this.onFencedOut = onFencedOut;
   }
-
-  private isLost: (error: unknown) => boolean = () => false;
 
   /** Writes nothing from now on (the run was abandoned). */
   fenceOff(): void {
     this.fencedOut = true;
     this.dirtyRuns.clear();
     this.executionDirty = false;
-  }
-
-  /** True once a write was refused because the lease was lost. */
-  get lost(): boolean {
-    return this.fencedOut;
   }
 
   markTaskRun(run: TaskRun): void {
@@ -93,7 +85,7 @@ export class StateWriter {
       // must not fail the execution.
       await retryTransient(() => this.repository.saveBatch(runs, execution, this.fence));
     } catch (err) {
-      if (this.isLost(err)) {
+      if (err instanceof LeaseLostError) {
         // Another process owns the execution now: drop everything, say so once, never fail the flush.
         this.fencedOut = true;
         this.dirtyRuns.clear();
