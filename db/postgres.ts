@@ -17,6 +17,11 @@ function clientOptions(applicationName: string, max?: number): postgres.Options<
   return {
     ...(max ? { max } : {}),
     connect_timeout: CONNECT_TIMEOUT_SECONDS,
+    // No array types cross our pool (jsonb instead), so skip postgres.js's catalog query on every new
+    // connection. Besides a round trip per connection, that query's promise is dropped by the driver: a
+    // connection reset while it runs (a PostgreSQL restart while the pool reconnects) surfaced as an
+    // unhandled rejection and ended the process (porsager/postgres#1192, #1223; not fixed in 3.4.9).
+    fetch_types: false,
     onnotice: () => {}, // "schema already exists, skipping" and friends
     // Timestamps come back as text; pin the zone so both drivers print the same strings.
     connection: { TimeZone: 'UTC', application_name: applicationName },
