@@ -1,5 +1,6 @@
-# Baton in one process (`baton standalone`: API, dashboard, sync, scheduler, worker). No build step:
-# tsx (a runtime dependency) loads the TypeScript sources, so `npm ci --omit=dev` has all it needs.
+# Baton in one process (`baton standalone`: API, dashboard, sync, scheduler, worker). bin/baton.mjs runs
+# a bundle of the TypeScript sources (esbuild, a runtime dependency), built here once so the container
+# starts without building it; `npm ci --omit=dev` has all it needs.
 FROM node:20-slim
 
 # wget and gzip: the seed's extract tasks run `wget -qO- … | gunzip` on the Process runner, in this container.
@@ -12,6 +13,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY . .
+RUN node bin/bundle.mjs
 
 # Embedded database and internal storage when DATABASE_URL is unset; internal storage always.
 ENV BATON_DATA_DIR=/var/lib/baton \

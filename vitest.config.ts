@@ -7,6 +7,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/.baton/**', '**/dist/**', '**/coverage/**', '**/test-artifacts/**'],
     // Integration suites talk to real PostgreSQL, dockerd, git and Chromium.
     testTimeout: 30_000,
+    globalSetup: ['test/support/global-setup.ts'],
     hookTimeout: 30_000,
     teardownTimeout: 30_000,
     // test/support/databases.ts relies on afterAll hooks running in reverse order of registration.

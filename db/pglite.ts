@@ -11,6 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
@@ -27,6 +28,7 @@ const PGLITE_VERSION = (JSON.parse(readFileSync(join(PGLITE_DIST, '..', 'package
 // open: keeping it here would hold 6 MB for the life of the process to save a few milliseconds.
 let wasmModule: Promise<WebAssembly.Module> | undefined;
 function loadWasmModule(): Promise<WebAssembly.Module> {
+  if (!wasmModule) baselineCompilerOnly();
   wasmModule ??= readFile(join(PGLITE_DIST, 'pglite.wasm'))
     .then((bytes) => WebAssembly.compile(bytes))
     .catch((error: unknown) => {
@@ -34,6 +36,17 @@ function loadWasmModule(): Promise<WebAssembly.Module> {
       throw error;
     });
   return wasmModule;
+}
+
+/**
+ * PostgreSQL in WebAssembly runs on V8's baseline compiler (Liftoff) only. By default V8 recompiles hot
+ * functions with its optimising compiler: for this 9 MB module that costs ~50 MB of compiler memory
+ * that stays with the process and, on two cores, more CPU than it saves. Measured here with 6,000 and
+ * 40,000 upserts + selects: 170–178 MB instead of 224–243 MB, and 17–26% faster. The flag is read when
+ * a module is compiled, so it is set before ours is (it applies to this process's later modules too).
+ */
+function baselineCompilerOnly(): void {
+  v8.setFlagsFromString('--liftoff-only');
 }
 
 /**
@@ -73,8 +86,18 @@ async function templateBytes(): Promise<Uint8Array<ArrayBuffer>> {
   }
 }
 
+/**
+ * PGlite serves one database, `postgres`; initdb also made `template0` and `template1`, for CREATE
+ * DATABASE, which Baton never runs. Dropping them takes the data directory from ~1,050 files to ~370,
+ * and creating files is what a new data directory costs (~1 ms each on an ext4 VM disk): a first
+ * start ~0.6 s sooner. The checkpoint leaves the dump a clean shutdown state. Part of the cache key.
+ */
+const TEMPLATE_RECIPE = ['template0', 'template1']
+  .flatMap((name) => [`ALTER DATABASE ${name} IS_TEMPLATE false`, `DROP DATABASE ${name}`])
+  .concat('CHECKPOINT');
+
 async function buildOrFindTemplate(): Promise<TemplateSource> {
-  const key = createHash('sha256').update(PGLITE_VERSION).update(migrationsFingerprint()).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(PGLITE_VERSION).update(TEMPLATE_RECIPE.join(';')).update(migrationsFingerprint()).digest('hex').slice(0, 16);
   const cacheDir = join(tmpdir(), `baton-pglite-${userInfo().uid}`);
   const cacheFile = join(cacheDir, `template-${key}.tar`);
   if (existsSync(cacheFile)) return { file: cacheFile };
@@ -82,6 +105,7 @@ async function buildOrFindTemplate(): Promise<TemplateSource> {
   let tarball: Uint8Array<ArrayBuffer>;
   try {
     await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    for (const statement of TEMPLATE_RECIPE) await client.exec(statement); // DROP DATABASE: one per statement
     tarball = new Uint8Array(await (await client.dumpDataDir('none')).arrayBuffer());
   } finally {
     await client.close();
@@ -173,9 +197,12 @@ export async function openPglite(dataDir: string): Promise<Database> {
   let client: PGlite;
   try {
     const fresh = !pgdata || !existsSync(join(pgdata, 'PG_VERSION'));
+    // Compiled on other threads while the data directory is written.
+    const compiled = loadWasmModule();
+    compiled.catch(() => {}); // awaited below; a failed extraction must not leave it unhandled
     if (fresh && pgdata) await extractTemplate(await templateBytes(), pgdata);
     client = await PGlite.create({
-      pgliteWasmModule: await loadWasmModule(),
+      pgliteWasmModule: await compiled,
       startParams: START_PARAMS,
       ...(pgdata ? { dataDir: pgdata } : { loadDataDir: new Blob([await templateBytes()]) }),
     });

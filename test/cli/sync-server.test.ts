@@ -73,6 +73,12 @@ describe('baton sync and baton server', () => {
       flowRes = await fetch(`http://127.0.0.1:${port}/api/v1/flows/cli.sync/a`);
     }
     expect(flowRes.status, output).toBe(200);
+    // The dashboard's templates and static files are found from the bundle bin/baton.mjs runs.
+    const page = await fetch(`http://127.0.0.1:${port}/ui/flows`);
+    expect(page.status, output).toBe(200);
+    expect(await page.text()).toContain('cli.sync');
+    const css = await fetch(`http://127.0.0.1:${port}/static/baton.css`);
+    expect(css.status, output).toBe(200);
     const code = await new Promise<number | null>((resolve) => {
       child.on('close', resolve);
       child.kill('SIGTERM');
