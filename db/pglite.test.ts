@@ -58,7 +58,7 @@ describe('extractTemplate', () => {
     const database = await openPglite(dataDir);
     try {
       const rows = await database.db.execute(sql`select current_setting('shared_buffers') as shared_buffers`);
-      expect((rows as unknown as { rows: Array<{ shared_buffers: string }> }).rows[0].shared_buffers).toBe('16MB');
+      expect((rows as unknown as { rows: Array<{ shared_buffers: string }> }).rows[0].shared_buffers).toBe('8MB');
     } finally {
       await database.close();
     }

@@ -5,6 +5,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { guardDriverWriteAfterClose } from './driver-guard.ts';
 import { MIGRATIONS_FOLDER } from './migrations.ts';
 import * as schema from './schema.ts';
+import { describePostgresUrl } from './postgres-url.ts';
 import { DatabaseError, reasonOf, type Database } from './types.ts';
 
 /** Every Baton process migrating this database takes this session lock first. */
@@ -73,18 +74,6 @@ async function migrateOnce(url: string, where: string): Promise<void> {
     }
   } finally {
     await client.end({ timeout: 5 }).catch(() => {});
-  }
-}
-
-/** `host:port/database` of a PostgreSQL URL: what error messages may show (never the password). */
-export function describePostgresUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${database ? `/${database}` : ''}`;
-  } catch {
-    // Not WHATWG-parsable (e.g. several hosts): drop everything up to the last '@'.
-    return url.replace(/^[a-z]+:\/\//i, '').replace(/^.*@/, '');
   }
 }
 

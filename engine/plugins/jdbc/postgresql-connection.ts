@@ -4,7 +4,7 @@
  * TaskFailure with PostgreSQL's own message, in the shape pgjdbc prints it (ERROR / Detail / Hint /
  * Position / Where), so users read what they would read in Kestra.
  */
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { TaskFailure, type JsonSchema, type TaskContext } from '../types.ts';
 import { JdbcUrlError, parsePostgresJdbcUrl, redactJdbcUrl } from './jdbc-url.ts';
 import { lineAndColumn } from './postgresql-statements.ts';
@@ -54,7 +54,9 @@ export interface PostgresSession {
 /** Opens the connection, runs `work`, closes it whatever happens. */
 export async function withPostgres<T>(ctx: TaskContext<PostgresConnectionProps>, work: (session: PostgresSession) => Promise<T>): Promise<T> {
   const options = connectionOptions(ctx);
-  const sql = postgres({
+  // The driver is loaded by the first task that connects, not by every process that could run one.
+  const { default: connect } = await import('postgres');
+  const sql = connect({
     ...options.settings,
     max: 1,
     prepare: false,
