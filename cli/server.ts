@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { prepareDatabase } from '../db/index.ts';
 import type { Role } from '../server/index.ts';
 import { dataDirectory } from './data-dir.ts';
@@ -27,6 +28,7 @@ export function roleCommand(role: Role) {
       process.once('SIGTERM', resolve);
     });
     let server;
+    holdYoungGenerationDuringStartUp(true);
     try {
       const dataDir = dataDirectory();
       // The embedded database's slow first steps (compile, write a new data directory) run on other
@@ -37,6 +39,8 @@ export function roleCommand(role: Role) {
     } catch (err) {
       process.stderr.write(`baton ${role}: ${(err as Error).message}\n`);
       return 1;
+    } finally {
+      holdYoungGenerationDuringStartUp(false);
     }
     await signalled;
     // A second signal while draining means "now": running executions are handed back at once.
@@ -50,3 +54,14 @@ export function roleCommand(role: Role) {
 }
 
 export const ROLE_SUMMARIES = SUMMARIES;
+
+/**
+ * Start-up allocates in one burst (modules, the first sync, compiled validators) and V8 sizes its young
+ * generation to that burst: ~20 MB more resident memory in an idle server until V8's memory reducer
+ * shrinks it (~20 s later). Keeping it at its floor while starting (growth factor 1), then giving back
+ * V8's default (2) so it grows under real load, made no measurable difference to the start-up time and
+ * an idle standalone ~18 MB smaller. The flag is read at each growth decision.
+ */
+function holdYoungGenerationDuringStartUp(hold: boolean): void {
+  v8.setFlagsFromString(`--semi-space-growth-factor=${hold ? 1 : 2}`);
+}
