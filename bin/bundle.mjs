@@ -2,8 +2,9 @@
  * Baton runs as one JavaScript bundle of its TypeScript sources (esbuild), built on demand.
  *
  * Why: loading ~400 TypeScript modules through tsx's loader thread cost ~2 s of start-up and ~30 MB
- * of memory in every process. The bundle is plain ES modules for Node: dependencies stay in
- * node_modules (`packages: 'external'`), lazily imported modules (SDKs, plugins, commands) stay lazy
+ * of memory in every process. The bundle is plain ES modules for Node, with the pure-JavaScript
+ * dependencies inside (hundreds of small modules of drizzle-orm, hono… load faster as one file); those
+ * listed in EXTERNAL stay in node_modules, and lazily imported modules (commands, drivers) stay lazy
  * chunks (`splitting`).
  *
  * When: `bin/baton.mjs` calls `ensureBundle()` at every start. It fingerprints the sources (path, size
@@ -20,8 +21,8 @@
  * sources through tsx instead (stack traces in TypeScript).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -102,6 +103,9 @@ const sourceLocations = (outdir) => ({
 async function build(fingerprint) {
   const { build: esbuild } = await import('esbuild');
   const staging = `${OUT}.${process.pid}.${Date.now()}`;
+  // Made here, not by esbuild: a checkout this user cannot write fails with EACCES (bin/baton.mjs then
+  // runs the sources) instead of esbuild's uncoded "Failed to create output directory".
+  mkdirSync(staging);
   try {
     await esbuild({
       absWorkingDir: ROOT,
@@ -132,7 +136,6 @@ async function build(fingerprint) {
       chunkNames: 'chunks/[name]-[hash]',
       plugins: [sourceLocations(OUT)],
     });
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(staging, STAMP), `${fingerprint}\n`);
     // Swap in place. Processes starting together may each build (same sources, same files): whichever
     // rename lands last wins, and a process that finds another's bundle in the way keeps that one.

@@ -5,7 +5,7 @@
  * there never disturbs the bundle the other suites' processes run.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +61,30 @@ describe('the bundle bin/baton.mjs runs', () => {
     expect(again.stdout).toContain('(edited)');
   });
 
+  it('a checkout whose bundle cannot be rebuilt (read-only for its user) runs the sources instead, saying why', async () => {
+    const main = join(checkout, 'cli', 'main.ts');
+    const source = await readFile(main, 'utf8');
+    await writeFile(main, source.replace('(edited)', '(read-only)'));
+    // Another user than root (whom permissions do not stop): the checkout is readable, not writable.
+    await chmod(checkout, 0o755);
+    const env = { ...process.env, BATON_DATA_DIR: join(tmpdir(), 'baton-bundle-nobody') };
+    const asNobody = process.getuid?.() === 0
+      ? run('runuser', ['-u', 'nobody', '--', process.execPath, join(checkout, 'bin', 'baton.mjs'), '--help'], { cwd: tmpdir(), env, timeout: 60_000 })
+      : run(process.execPath, [join(checkout, 'bin', 'baton.mjs'), '--help'], { cwd: tmpdir(), env, timeout: 60_000 });
+    if (process.getuid?.() !== 0) await chmod(checkout, 0o555);
+    try {
+      const { stdout, stderr } = await asNobody;
+      expect(stdout).toContain('(read-only)');
+      expect(stderr).toMatch(/baton: cannot write the bundle \(.*\); running the sources through tsx/);
+    } finally {
+      await chmod(checkout, 0o755);
+    }
+  });
+
   it('BATON_NO_BUNDLE=1 runs the TypeScript sources instead', async () => {
     const main = join(checkout, 'cli', 'main.ts');
     const source = await readFile(main, 'utf8');
-    await writeFile(main, source.replace('(edited)', '(from sources)'));
+    await writeFile(main, source.replace('(read-only)', '(from sources)'));
     const before = await readFile(join(checkout, 'dist', 'fingerprint'), 'utf8');
     const { stdout } = await baton(['--help'], { BATON_NO_BUNDLE: '1' });
     expect(stdout).toContain('(from sources)');
