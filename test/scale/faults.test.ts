@@ -7,14 +7,11 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it as vitestIt } from 'vitest';
-
-/** Real processes on a shared 2-core machine: each test gets minutes, not the default seconds. */
-const it = (name: string, fn: () => Promise<void>) => vitestIt(name, fn, 180_000);
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Execution } from '../../engine/index.ts';
 import { createTestPostgresDatabase, postgresService, type TestPostgresDatabase } from '../support/databases.ts';
 import { createRepo, gitService, startGitServer, type GitServer, type TestRepo } from '../support/git-server.ts';
-import { startBaton, type BatonProcess } from '../support/processes.ts';
+import { processTest as it, startBaton, type BatonProcess } from '../support/processes.ts';
 
 const SLOW = `id: slow
 namespace: tests.faults

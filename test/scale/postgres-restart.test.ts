@@ -6,14 +6,11 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it as vitestIt } from 'vitest';
-
-/** Real processes on a shared 2-core machine: each test gets minutes, not the default seconds. */
-const it = (name: string, fn: () => Promise<void>) => vitestIt(name, fn, 180_000);
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Execution } from '../../engine/index.ts';
 import { createRepo, gitService, startGitServer, type GitServer, type TestRepo } from '../support/git-server.ts';
 import { privatePostgresService, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
-import { startBaton, type BatonProcess } from '../support/processes.ts';
+import { processTest as it, startBaton, type BatonProcess } from '../support/processes.ts';
 
 const FLOW = `id: through_restart
 namespace: tests.restart

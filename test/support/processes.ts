@@ -5,6 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { it } from 'vitest';
+
+/** A test of real processes on a shared 2-core machine: it gets minutes, not the default seconds. */
+export const processTest = (name: string, fn: () => Promise<void>) => it(name, fn, 180_000);
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
