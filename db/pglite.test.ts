@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -49,6 +49,20 @@ describe('extractTemplate', () => {
     await expect(extractTemplate(tarOf({ '../escape': 'x', PG_VERSION: '18' }), join(dir, 'escape'))).rejects.toThrow(/unsafe entry/);
     expect(existsSync(join(dir, 'escape'))).toBe(false);
     await expect(extractTemplate(tarOf({ 'base/x': 'x' }), join(dir, 'empty'))).rejects.toThrow(/no PG_VERSION/);
+  });
+
+  test('reads a tarball file in pieces, and refuses one cut short naming the file it ends in', async () => {
+    const wal = 'w'.repeat(600 * 1024); // over one read's size: copied in pieces
+    const tarball = tarOf({ PG_VERSION: '18\n', 'base/': '', 'pg_wal/0001': wal });
+    const file = join(dir, 'template.tar');
+    await writeFile(file, tarball);
+    await extractTemplate({ file }, join(dir, 'from-file'));
+    expect(await readFile(join(dir, 'from-file', 'pg_wal', '0001'), 'utf8')).toBe(wal);
+    await writeFile(file, tarball.subarray(0, 512 * 4 + 300 * 1024)); // ends inside pg_wal/0001's bytes
+    await expect(extractTemplate({ file }, join(dir, 'cut-file'))).rejects.toThrow(/truncated in 'pg_wal\/0001'/);
+    expect(existsSync(join(dir, 'cut-file', 'PG_VERSION'))).toBe(false); // never marked a database
+    await writeFile(file, tarball.subarray(0, 1024 + 100)); // ends inside the second header
+    await expect(extractTemplate({ file }, join(dir, 'cut-header'))).rejects.toThrow(/truncated at byte 1124/);
   });
 
   test('a data directory whose extraction was cut short (no PG_VERSION) is extracted again and opens', async () => {

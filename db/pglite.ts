@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -148,6 +148,13 @@ const TAR_BLOCK = 512;
 const EXTRACT_CONCURRENCY = 32;
 const COPY_CHUNK = 256 * 1024;
 
+/** A file of the template tarball: where its bytes start and how many. */
+interface TarEntry {
+  path: string;
+  offset: number;
+  size: number;
+}
+
 /** Where a template tarball is read from: positional reads, so a file on disk is never held whole. */
 interface TarReader {
   read(position: number, length: number): Promise<Uint8Array>;
@@ -188,11 +195,12 @@ export async function extractTemplate(tarball: Uint8Array | { file: string }, pg
 
 async function extractFrom(reader: TarReader, pgdata: string): Promise<void> {
   const directories = new Set<string>([pgdata]);
-  const files: Array<{ path: string; offset: number; size: number }> = [];
-  let version: { path: string; offset: number; size: number } | undefined;
+  const files: TarEntry[] = [];
+  let version: TarEntry | undefined;
   for (let offset = 0; ; ) {
     const header = await reader.read(offset, TAR_BLOCK);
-    if (header.length < TAR_BLOCK) break;
+    if (header.length === 0) break; // no end-of-archive blocks: tolerated
+    if (header.length < TAR_BLOCK) throw new Error(`template tarball: truncated at byte ${offset + header.length}`);
     const text = (start: number, length: number) => {
       const field = header.subarray(start, start + length);
       const end = field.indexOf(0);
@@ -206,7 +214,7 @@ async function extractFrom(reader: TarReader, pgdata: string): Promise<void> {
     const relative = (prefix ? `${prefix}/${name}` : name).replace(/^\/+/, '');
     const path = resolve(pgdata, relative);
     if (relative.split('/').includes('..') || !path.startsWith(pgdata)) throw new Error(`template tarball: unsafe entry '${relative}'`);
-    const entry = { path, offset: offset + TAR_BLOCK, size };
+    const entry: TarEntry = { path, offset: offset + TAR_BLOCK, size };
     offset += TAR_BLOCK + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
     if (type === '5') {
       directories.add(path);
@@ -219,15 +227,21 @@ async function extractFrom(reader: TarReader, pgdata: string): Promise<void> {
   if (!version) throw new Error('template tarball: no PG_VERSION');
   // Shortest first, so parents exist before their children.
   for (const directory of [...directories].sort((x, y) => x.length - y.length)) await mkdir(directory, { recursive: true });
-  const copy = async (entry: { path: string; offset: number; size: number }) => {
+  // A tarball cut short (a partial cache file) must fail, not write short files or loop on empty reads.
+  const readAll = async (entry: TarEntry, position: number, length: number) => {
+    const bytes = await reader.read(entry.offset + position, length);
+    if (bytes.length < length) throw new Error(`template tarball: truncated in '${relative(pgdata, entry.path)}'`);
+    return bytes;
+  };
+  const copy = async (entry: TarEntry) => {
     if (entry.size <= COPY_CHUNK) {
-      await writeFile(entry.path, await reader.read(entry.offset, entry.size));
+      await writeFile(entry.path, await readAll(entry, 0, entry.size));
       return;
     }
     const out = await open(entry.path, 'w');
     try {
       for (let done = 0; done < entry.size; ) {
-        const chunk = await reader.read(entry.offset + done, Math.min(COPY_CHUNK, entry.size - done));
+        const chunk = await readAll(entry, done, Math.min(COPY_CHUNK, entry.size - done));
         await out.write(chunk, 0, chunk.length, done);
         done += chunk.length;
       }
