@@ -48,15 +48,20 @@ export class FlowNotFoundError extends Error {
 export class FlowStore {
   constructor(private readonly db: Db) {}
 
-  /** The live flow, or one revision of it; deleted flows only with `allowDeleted`. */
+  /**
+   * The live flow, or one revision of it; deleted flows only with `allowDeleted`. One query (the live
+   * row joined to the revision asked for, its own by default): every flow webhook and API start reads it.
+   */
   async getFlow(namespace: string, id: string, options: { revision?: number; allowDeleted?: boolean } = {}): Promise<StoredFlow> {
-    const [live] = await this.db.select().from(flows).where(and(eq(flows.namespace, namespace), eq(flows.id, id)));
-    if (!live || (live.deleted && !options.allowDeleted)) throw new FlowNotFoundError(`flow ${namespace}.${id} not found`);
+    const wanted = options.revision === undefined ? flows.revision : sql`${options.revision}::int`;
+    const [found] = await this.db
+      .select({ live: { revision: flows.revision, deleted: flows.deleted, gitPath: flows.gitPath }, row: flowRevisions })
+      .from(flows)
+      .leftJoin(flowRevisions, and(eq(flowRevisions.namespace, flows.namespace), eq(flowRevisions.flowId, flows.id), eq(flowRevisions.revision, wanted)))
+      .where(and(eq(flows.namespace, namespace), eq(flows.id, id)));
+    if (!found || (found.live.deleted && !options.allowDeleted)) throw new FlowNotFoundError(`flow ${namespace}.${id} not found`);
+    const { live, row } = found;
     const revision = options.revision ?? live.revision;
-    const [row] = await this.db
-      .select()
-      .from(flowRevisions)
-      .where(and(eq(flowRevisions.namespace, namespace), eq(flowRevisions.flowId, id), eq(flowRevisions.revision, revision)));
     if (!row) throw new FlowNotFoundError(`revision ${revision} of flow ${namespace}.${id} not found`);
     return {
       namespace,

@@ -183,7 +183,9 @@ export class Engine {
       // An abandoned run keeps its concurrency slot: the process that resumes the execution holds it.
       if (ownsIt && concurrency && !run.abandoned) await this.resources.concurrency.release(run.execution, concurrency);
       if (run.lease && !run.abandoned) {
-        await queue.release(run.lease).catch(() => undefined);
+        // Usually the write of the end let it go in the same statement; otherwise (a refused start, a
+        // failed write) it is let go here, so another worker need not wait for it to expire.
+        if (!run.leaseEnded) await queue.release(run.lease).catch(() => undefined);
         // Best effort, batched: waiters elsewhere also poll.
         void queue.announceEnded(id).catch(() => undefined);
       }

@@ -151,6 +151,11 @@ export class ExecutionRun {
     this.killController.abort(new Error(`abandoned: ${reason}`));
   }
 
+  /** Whether the write of the end let the lease go already (see StateWriter.leaseEnded). */
+  get leaseEnded(): boolean {
+    return this.writer.leaseEnded;
+  }
+
   /** Why this process stopped running the execution without ending it, if it did. */
   get abandoned(): string | undefined {
     return this.abandonedReason;

@@ -72,11 +72,14 @@ export class ExecutionRepository {
    * One write-behind batch: task runs first, then the execution row. With a `lease` (a run under a
    * lease), one statement does it all only if the lease's token still holds (renewing it): a run that
    * lost its lease writes nothing at all (LeaseLostError), and the batch costs one round trip.
+   * `endLease`: the execution is terminal, so the same statement lets the lease go (owner and expiry
+   * cleared, the token kept: writes after the end, such as `afterExecution` tasks, stay fenced) and
+   * the run needs no release of its own.
    */
   async saveBatch(
     batch: readonly { taskRun: TaskRun; seq: number }[],
     execution: Execution | undefined,
-    lease?: { lease: Lease; leaseMs: number },
+    lease?: { lease: Lease; leaseMs: number; endLease?: boolean },
   ): Promise<void> {
     if (!lease) {
       await upsertTaskRuns(this.db, batch);
@@ -84,7 +87,9 @@ export class ExecutionRepository {
       return;
     }
     const { executionId, token } = lease.lease;
-    const sets = [sql`lease_expires_at = now() + ${`${lease.leaseMs} milliseconds`}::interval`];
+    const sets = lease.endLease
+      ? [sql`lease_owner = null`, sql`lease_expires_at = null`]
+      : [sql`lease_expires_at = now() + ${`${lease.leaseMs} milliseconds`}::interval`];
     if (execution) {
       const row = executionRow(execution);
       sets.push(

@@ -2,6 +2,7 @@ import { retryTransient } from '../../db/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import type { ExecutionRepository } from './repository.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
+import { isTerminal } from '../state.ts';
 
 /**
  * Write-behind for one execution's state: changes are marked, then written in batches (one
@@ -16,6 +17,11 @@ export class StateWriter {
 
   /** A leased run's lease (see engine/queue): every batch is written only while its token holds. */
   private fence: { lease: Lease; leaseMs: number } | undefined;
+  /**
+   * Set once a batch wrote the execution terminal under the fence: that write let the lease go, and
+   * later writes (afterExecution tasks) keep it let go instead of renewing it.
+   */
+  private leaseEndedByWrite = false;
   /** Set once the fence refused a batch: this process no longer owns the execution and writes nothing more. */
   private fencedOut = false;
   private onFencedOut: ((error: unknown) => void) | undefined;
@@ -37,6 +43,11 @@ export class StateWriter {
     this.fencedOut = true;
     this.dirtyRuns.clear();
     this.executionDirty = false;
+  }
+
+  /** Whether a stored write has let the lease go already (the execution ended): no release is needed. */
+  get leaseEnded(): boolean {
+    return this.leaseEndedByWrite;
   }
 
   markTaskRun(run: TaskRun): void {
@@ -83,7 +94,10 @@ export class StateWriter {
       const execution = writeExecution ? { ...this.execution, taskRunList: [] } : undefined;
       // Upserts by id: repeating one after a dropped connection is safe, and a restart of the database
       // must not fail the execution.
-      await retryTransient(() => this.repository.saveBatch(runs, execution, this.fence));
+      const endLease = this.leaseEndedByWrite || (execution !== undefined && isTerminal(execution.state.current));
+      const fence = this.fence && { ...this.fence, endLease };
+      await retryTransient(() => this.repository.saveBatch(runs, execution, fence));
+      if (fence && endLease) this.leaseEndedByWrite = true;
     } catch (err) {
       if (err instanceof LeaseLostError) {
         // Another process owns the execution now: drop everything, say so once, never fail the flush.

@@ -119,6 +119,27 @@ postgresService.describe('leases and fencing [postgres]', () => {
     expect(await queue.claim(execution.id, 'w3')).toBeUndefined();
   });
 
+  it('the write of the end lets the lease go in the same statement, keeping the token as the fence', async () => {
+    const server = await engine();
+    const queue = server.resources.queue;
+    const repository = server.resources.repository;
+    const { execution } = await server.create({ flow: TWO_STEPS });
+    const lease = (await queue.claim(execution.id, 'w1'))!;
+    const ended = { ...execution, state: { ...execution.state, current: 'SUCCESS' as const } };
+    await repository.saveBatch([], ended, { lease, leaseMs: 1000, endLease: true });
+    const [row] = await database.db
+      .select({ owner: executions.leaseOwner, expires: executions.leaseExpiresAt, token: executions.leaseToken, state: executions.state })
+      .from(executions)
+      .where(sql`${executions.id} = ${execution.id}`);
+    expect(row).toEqual({ owner: null, expires: null, token: lease.token, state: 'SUCCESS' });
+    // Writes after the end (afterExecution tasks) still pass the fence with that token, and keep the lease let go.
+    await repository.saveBatch([], ended, { lease, leaseMs: 1000, endLease: true });
+    await expect(repository.saveBatch([], ended, { lease: { ...lease, token: lease.token - 1 }, leaseMs: 1000, endLease: true })).rejects.toBeInstanceOf(LeaseLostError);
+    // Terminal, with no lease: nobody can claim it.
+    expect(await queue.claim(execution.id, 'w2')).toBeUndefined();
+    expect(await queue.claimNext('w2', 10)).toEqual([]);
+  });
+
   it('a worker that loses its lease stops writing; the next one resumes and records the attempt RESUBMITTED', async () => {
     const server = await engine();
     const a = await engine('worker-a');
