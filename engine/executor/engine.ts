@@ -193,6 +193,7 @@ export class Engine {
       this.runs.delete(id);
       this.children.delete(id);
       tracked?.settle();
+      await run.removeWorkingFiles();
     }
   }
 

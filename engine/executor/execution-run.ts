@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { parseIsoDuration } from '../duration.ts';
 import { applyPluginDefaults } from '../flow/index.ts';
 import type { FlowDef, TaskDef } from '../flow/types.ts';
@@ -14,7 +15,7 @@ import { buildOutputs } from './outputs.ts';
 import { StateWriter } from './state-writer.ts';
 import type { EngineResources } from './resources.ts';
 import { nextRetryDelay } from './retry.ts';
-import { createTaskContext, templateServices, type TaskContextInput } from './task-context.ts';
+import { createTaskContext, executionWorkDir, templateServices, type TaskContextInput } from './task-context.ts';
 import { newId } from '../ids.ts';
 import type { Lease, WorkQueue } from '../queue/index.ts';
 import { isTruthy } from '../truthy.ts';
@@ -364,7 +365,7 @@ export class ExecutionRun {
         if (timer) clearTimeout(timer);
         this.killController.signal.removeEventListener('abort', onKill);
       }
-      await cleanup?.().catch(() => undefined);
+      if (cleanup) this.cleanUpLater(cleanup);
       attempt.state = transition(attempt.state, state, `attempt ${attemptNumber} of ${run.id}`);
       if (outputs) run.outputs = this.resources.masker.maskDeep(outputs);
       if (state !== 'FAILED' || this.killed) {
@@ -415,8 +416,33 @@ export class ExecutionRun {
       if (outputs) run.outputs = outputs;
       return 'FAILED';
     } finally {
-      await cleanup?.().catch(() => undefined);
+      if (cleanup) this.cleanUpLater(cleanup);
     }
+  }
+
+  /** Working directories of ended tasks being removed (see cleanUpLater). */
+  private readonly cleanups = new Set<Promise<void>>();
+
+  /**
+   * Removes an ended task's working directory without making the next task wait for it: no task reads
+   * another's directory (a WorkingDirectory's children share its own, removed when it ends), and the
+   * removal costs several file-system round trips.
+   */
+  private cleanUpLater(cleanup: () => Promise<void>): void {
+    const pending: Promise<void> = cleanup()
+      .catch(() => undefined)
+      .finally(() => this.cleanups.delete(pending));
+    this.cleanups.add(pending);
+  }
+
+  /**
+   * Once the run is over here (ended, or abandoned to another process): waits for task directories
+   * being removed, then removes the execution's own directory under the work root, so a busy worker
+   * does not collect one empty directory per execution.
+   */
+  async removeWorkingFiles(): Promise<void> {
+    await Promise.allSettled([...this.cleanups]);
+    await rm(executionWorkDir(this.resources.workRoot, this.execution.id), { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** The TaskContext of one attempt; only flowables get a `runTasks` that runs children. */

@@ -5,6 +5,13 @@ import { LeaseLostError, type Lease } from '../queue/index.ts';
 import { isTerminal } from '../state.ts';
 
 /**
+ * How long changes wait to be written together. A task's start and end within this window cost one
+ * write instead of two (a shell task's command usually ends in a few milliseconds); flush() never waits
+ * for it. On the embedded database every write also holds this thread, so fewer matter twice.
+ */
+const WRITE_BEHIND_MS = 5;
+
+/**
  * Write-behind for one execution's state: changes are marked, then written in batches (one
  * statement for every task run changed since the last write), one batch at a time. A 40-task
  * flow would otherwise pay three round trips per task. `flush()` waits until all is stored.
@@ -64,6 +71,8 @@ export class StateWriter {
 
   /** Resolves once every change marked so far is in the database; rethrows a failed write. */
   async flush(): Promise<void> {
+    // A batch waiting for its window is written now: whoever flushes waits for it.
+    this.writeNow?.();
     while (this.running || this.dirtyRuns.size || this.executionDirty) {
       if (!this.running) this.running = this.writeBatch();
       await this.running;
@@ -75,10 +84,20 @@ export class StateWriter {
     }
   }
 
+  /** Ends the wait of the batch scheduled and not yet started, if any. */
+  private writeNow: (() => void) | undefined;
+
   private schedule(): void {
     if (this.running) return;
-    // Let the current synchronous burst of changes pile up, then write them together.
-    this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeBatch());
+    // Let the changes of the next few milliseconds pile up, then write them together.
+    this.running = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.writeNow?.(), WRITE_BEHIND_MS);
+      this.writeNow = () => {
+        this.writeNow = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+    }).then(() => this.writeBatch());
   }
 
   private async writeBatch(): Promise<void> {

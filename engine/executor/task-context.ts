@@ -33,6 +33,11 @@ export interface TaskContextInput {
   outputs(): Record<string, unknown>;
 }
 
+/** Where an execution's tasks get their working directories on this host (removed when its run ends here). */
+export function executionWorkDir(workRoot: string, executionId: string): string {
+  return join(workRoot, executionId);
+}
+
 /** Builds the TaskContext a plugin sees; `cleanup` removes the task's own working directory. */
 export function createTaskContext(input: TaskContextInput): { context: TaskContext; cleanup: () => Promise<void> } {
   const { resources, execution, taskRun } = input;
@@ -62,7 +67,7 @@ export function createTaskContext(input: TaskContextInput): { context: TaskConte
     async workingDirectory() {
       if (input.sharedWorkingDirectory) return input.sharedWorkingDirectory;
       if (!ownDir) {
-        ownDir = join(resources.workRoot, execution.id, `${taskRun.id}-${input.attemptNumber}`);
+        ownDir = join(executionWorkDir(resources.workRoot, execution.id), `${taskRun.id}-${input.attemptNumber}`);
         await mkdir(ownDir, { recursive: true });
       }
       return ownDir;

@@ -2,14 +2,21 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runRunnerContract } from './runner.case.ts';
 import { ProcessRunner, baseEnvironment, ENV_PASSTHROUGH_VARIABLE } from './process.ts';
 import { isRunnerError } from './types.ts';
+import { DirectSpawner, HelperSpawner } from './spawner/index.ts';
 
 const KILL_GRACE_MS = 700;
 
-runRunnerContract('Process', () => new ProcessRunner({ killGraceMs: KILL_GRACE_MS }), { killGraceMs: KILL_GRACE_MS });
+// Both ways a command can start: directly from this process, and through the spawner's helper process
+// (waited for, so every command of the suite goes through it).
+const direct = new DirectSpawner();
+const helper = new HelperSpawner({ fallBackWhileStarting: false });
+afterAll(() => helper.close());
+runRunnerContract('Process (direct spawn)', () => new ProcessRunner({ killGraceMs: KILL_GRACE_MS, spawner: direct }), { killGraceMs: KILL_GRACE_MS });
+runRunnerContract('Process (through the spawner helper)', () => new ProcessRunner({ killGraceMs: KILL_GRACE_MS, spawner: helper }), { killGraceMs: KILL_GRACE_MS });
 
 describe('ProcessRunner', () => {
   it('rejects with START_FAILED when the program does not exist', async () => {

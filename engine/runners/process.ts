@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.ts';
+import { HelperSpawner, SpawnError, SpawnerLostError, type CommandSpawner, type SpawnedCommand } from './spawner/index.ts';
 import { RunnerError, type OutputStream, type RunnerJob, type RunnerResult, type TaskRunner } from './types.ts';
 
 export const PROCESS_RUNNER_TYPE = 'io.kestra.plugin.core.runner.Process';
@@ -44,6 +44,14 @@ export interface ProcessRunnerOptions {
   killGraceMs?: number;
   /** Host environment the base environment is taken from; default `process.env`. */
   hostEnv?: NodeJS.ProcessEnv;
+  /** Starts the commands; default the process-wide helper (see spawner/helper.mjs). */
+  spawner?: CommandSpawner;
+}
+
+/** One helper per Baton process, shared by every Process runner in it. */
+let sharedSpawner: HelperSpawner | undefined;
+function defaultSpawner(): HelperSpawner {
+  return (sharedSpawner ??= new HelperSpawner());
 }
 
 /**
@@ -56,10 +64,12 @@ export class ProcessRunner implements TaskRunner {
   readonly aliases = ['io.kestra.core.models.tasks.runners.types.ProcessTaskRunner'] as const;
   private readonly killGraceMs: number;
   private readonly hostEnv: NodeJS.ProcessEnv;
+  private readonly spawner: CommandSpawner | undefined;
 
   constructor(options: ProcessRunnerOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.hostEnv = options.hostEnv ?? process.env;
+    this.spawner = options.spawner;
   }
 
   async isAvailable(): Promise<boolean> {
@@ -71,27 +81,28 @@ export class ProcessRunner implements TaskRunner {
     // Nothing is started for a task killed before its command began.
     if (job.signal.aborted) return { exitCode: 128 + constants.signals.SIGTERM, killed: true };
 
-    const child = spawn(job.command[0], job.command.slice(1), {
-      cwd: job.workingDir,
-      env: { ...baseEnvironment(this.hostEnv), ...job.env },
-      // A new session makes the child a process-group leader: -pid then reaches all its descendants.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // Listen before anything is awaited so a command that ends at once is not missed.
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    await started(child, job);
-    return this.supervise(child, exit, job);
+    let command: SpawnedCommand;
+    try {
+      command = await (this.spawner ?? defaultSpawner()).spawn({
+        file: job.command[0],
+        args: job.command.slice(1),
+        cwd: job.workingDir,
+        env: { ...baseEnvironment(this.hostEnv), ...job.env },
+      });
+    } catch (error) {
+      const what = error instanceof SpawnError && error.code === 'ENOENT' ? 'not found (or the working directory is missing)' : (error as Error).message;
+      throw new RunnerError('START_FAILED', `cannot start '${job.command[0]}' in '${job.workingDir}': ${what}`, { cause: error });
+    }
+    try {
+      return await this.supervise(command, job);
+    } catch (error) {
+      if (error instanceof SpawnerLostError) throw new RunnerError('SUPERVISION_LOST', `'${job.command[0]}' was stopped: ${error.message}`, { cause: error });
+      throw error;
+    }
   }
 
-  private async supervise(
-    child: ChildProcess,
-    exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
-    job: RunnerJob,
-  ): Promise<RunnerResult> {
-    const pid = child.pid!;
+  private async supervise(child: SpawnedCommand, job: RunnerJob): Promise<RunnerResult> {
+    const { pid, exit } = child;
     const timers: NodeJS.Timeout[] = [];
     let killed = false;
     let exited = false;
@@ -101,8 +112,8 @@ export class ProcessRunner implements TaskRunner {
       timers.push(setTimeout(() => signalGroup(pid, 'SIGKILL'), this.killGraceMs));
       // A descendant that left the group (setsid) could hold the pipes open forever: stop waiting for it.
       timers.push(setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
+        child.stdout.destroy();
+        child.stderr.destroy();
       }, this.killGraceMs + 1_000));
     };
     const onAbort = () => {
@@ -124,8 +135,8 @@ export class ProcessRunner implements TaskRunner {
     try {
       const [status] = await Promise.all([
         ended,
-        pump(child.stdout!, 'stdout', job),
-        pump(child.stderr!, 'stderr', job),
+        pump(child.stdout, 'stdout', job),
+        pump(child.stderr, 'stderr', job),
       ]);
       const exitCode = status.code ?? 128 + (status.signal ? constants.signals[status.signal] : 0);
       return status.signal ? { exitCode, killed, signal: status.signal } : { exitCode, killed };
@@ -136,17 +147,6 @@ export class ProcessRunner implements TaskRunner {
       if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
     }
   }
-}
-
-/** Resolves once the child is running; rejects with START_FAILED when it could not be started. */
-function started(child: ChildProcess, job: RunnerJob): Promise<void> {
-  return new Promise((resolve, reject) => {
-    child.once('spawn', () => resolve());
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      const what = error.code === 'ENOENT' ? 'not found (or the working directory is missing)' : error.message;
-      reject(new RunnerError('START_FAILED', `cannot start '${job.command[0]}' in '${job.workingDir}': ${what}`, { cause: error }));
-    });
-  });
 }
 
 /** Reads one output stream to its end, handing each line to the job; awaiting async handlers pauses the pipe. */

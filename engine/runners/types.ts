@@ -51,12 +51,15 @@ export interface TaskRunner {
    * Consulted only when choosing the default runner; an explicitly requested runner is used as is.
    */
   isAvailable(): Promise<boolean>;
-  /** Runs the job to completion. Rejects only when the command could not be started at all. */
+  /**
+   * Runs the job to completion. Rejects only when the command could not be started at all, or when its
+   * supervision was lost midway (SUPERVISION_LOST: it was stopped, and its end is unknown).
+   */
   run(job: RunnerJob): Promise<RunnerResult>;
 }
 
 /** Why a runner could not be chosen or could not start the command. */
-export type RunnerErrorCode = 'UNKNOWN_RUNNER' | 'NO_RUNNER_AVAILABLE' | 'START_FAILED' | 'INVALID_JOB';
+export type RunnerErrorCode = 'UNKNOWN_RUNNER' | 'NO_RUNNER_AVAILABLE' | 'START_FAILED' | 'INVALID_JOB' | 'SUPERVISION_LOST';
 
 export class RunnerError extends Error {
   override readonly name = 'RunnerError';

@@ -67,7 +67,8 @@ function storedName(relPath: string): string {
  * `root`: a script (or a container) must not be able to export host files by linking to them.
  */
 export async function listFiles(root: string): Promise<string[]> {
-  const realRoot = await realpath(root);
+  // Resolved only when a symlink is found: most output directories hold none, and each call is a round trip.
+  let realRoot: Promise<string> | undefined;
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -77,7 +78,7 @@ export async function listFiles(root: string): Promise<string[]> {
       else if (entry.isFile()) files.push(path);
       else if (entry.isSymbolicLink()) {
         const target = await realpath(path).catch(() => undefined);
-        if (target && isWithin(realRoot, target) && (await lstat(target)).isFile()) files.push(path);
+        if (target && isWithin(await (realRoot ??= realpath(root)), target) && (await lstat(target)).isFile()) files.push(path);
       }
     }
   };

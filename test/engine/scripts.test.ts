@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -66,6 +67,8 @@ describe('script and file tasks end to end', () => {
     expect(failing.outputs).toMatchObject({ exitCode: 3 });
     expect(logs.some((l) => l.taskId === 'failing' && l.message === 'never')).toBe(false);
     expect(execution.state.current).toBe('WARNING');
+    // The tasks' working directories, and the execution's directory holding them, are gone once it ended.
+    expect(existsSync(join(engine.resources.workRoot, execution.id))).toBe(false);
   });
 
   it('python: Script with env, outputs and files; Commands with inputFiles', async () => {
@@ -84,6 +87,7 @@ describe('script and file tasks end to end', () => {
     const { execution } = await runFixture(engine, 'working-directory');
     expect(execution.state.current).toBe('SUCCESS');
     expect(runOf(execution, 'read_back').outputs?.value).toBe('hello world');
+    expect(existsSync(join(engine.resources.workRoot, execution.id))).toBe(false);
   });
 
   it('namespace files: read() and namespaceFiles.enabled', async () => {

@@ -1,0 +1,142 @@
+/**
+ * The spawner's helper process beyond the runner contract (which process.test.ts runs through it):
+ * commands fork from the helper, not from Baton; the helper's death stops its commands and fails their
+ * tasks with a clear error; Baton's death stops the commands the helper started; a reader that does not
+ * read holds the command back instead of filling memory.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProcessRunner } from '../process.ts';
+import { isRunnerError } from '../types.ts';
+import { HelperSpawner, SpawnError, type SpawnedCommand } from './index.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
+
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+/** Alive and not a zombie waiting for its parent. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function collect(command: SpawnedCommand): Promise<{ stdout: string; exit: Awaited<SpawnedCommand['exit']> }> {
+  let stdout = '';
+  command.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  command.stderr.resume();
+  const [exit] = await Promise.all([command.exit, new Promise((r) => command.stdout.once('end', r))]);
+  return { stdout, exit };
+}
+
+describe('HelperSpawner', () => {
+  let dir: string;
+  const spawners: HelperSpawner[] = [];
+  const make = (options: ConstructorParameters<typeof HelperSpawner>[0] = { fallBackWhileStarting: false }) => {
+    const spawner = new HelperSpawner(options);
+    spawners.push(spawner);
+    return spawner;
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'baton-spawner-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterAll(() => {
+    for (const s of spawners) s.close();
+  });
+
+  it('forks commands from the helper process, not from this one', async () => {
+    const spawner = make();
+    const { stdout, exit } = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Number(stdout.trim())).toBe(spawner.helperPid);
+    expect(spawner.helperPid).not.toBe(process.pid);
+  });
+
+  it('spawns directly while the helper starts, then through it', async () => {
+    const spawner = make({ fallBackWhileStarting: true });
+    const first = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
+    expect(Number(first.stdout.trim())).toBe(process.pid);
+    await waitFor(async () => {
+      const next = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
+      return Number(next.stdout.trim()) === spawner.helperPid ? true : undefined;
+    }, 'a command forked by the helper');
+  });
+
+  it('reports a command that cannot start as a SpawnError with its code', async () => {
+    const error = await make().spawn({ file: '/no/such/program', args: [], cwd: dir, env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpawnError);
+    expect((error as SpawnError).code).toBe('ENOENT');
+  });
+
+  it('a helper that dies fails its running commands with SUPERVISION_LOST and stops them; the next command gets a new helper', async () => {
+    const spawner = make();
+    const runner = new ProcessRunner({ spawner, killGraceMs: 500 });
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const result = runner
+      .run({
+        command: ['/bin/sh', '-c', 'echo $$ > leader.pid; echo up; sleep 30'],
+        workingDir: dir,
+        outputDir: dir,
+        env: {},
+        signal: new AbortController().signal,
+        onLine: () => started(),
+        options: {},
+      })
+      .catch((e: unknown) => e);
+    await running;
+    const helperPid = spawner.helperPid!;
+    process.kill(helperPid, 'SIGKILL');
+    const error = await result;
+    expect(isRunnerError(error, 'SUPERVISION_LOST')).toBe(true);
+    expect((error as Error).message).toMatch(new RegExp(`process spawner \\(pid ${helperPid}\\) exited \\(SIGKILL\\)`));
+    const leader = Number(await readFile(join(dir, 'leader.pid'), 'utf8'));
+    await waitFor(async () => (isRunning(leader) ? undefined : true), 'the orphaned command stopped');
+    const again = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
+    expect(Number(again.stdout.trim())).toBe(spawner.helperPid);
+    expect(spawner.helperPid).not.toBe(helperPid);
+  });
+
+  it('when Baton dies, the helper stops the commands it started and exits', async () => {
+    // A stand-in for Baton: a process that starts `sleep` through its own helper, then is killed -9.
+    const script = `
+      import { HelperSpawner } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)};
+      const spawner = new HelperSpawner({ fallBackWhileStarting: false });
+      const command = await spawner.spawn({ file: '/bin/sh', args: ['-c', 'sleep 30'], cwd: ${JSON.stringify(dir)}, env: { PATH: process.env.PATH } });
+      console.log(JSON.stringify({ helper: spawner.helperPid, command: command.pid }));
+      setInterval(() => {}, 1000);
+    `;
+    const baton = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pids = await new Promise<{ helper: number; command: number }>((resolve, reject) => {
+      baton.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(JSON.parse(line)));
+      baton.once('exit', (code) => reject(new Error(`the stand-in exited early (${code})`)));
+    });
+    expect(isRunning(pids.command)).toBe(true);
+    baton.kill('SIGKILL');
+    await waitFor(async () => (isRunning(pids.command) ? undefined : true), 'the command stopped');
+    await waitFor(async () => (isRunning(pids.helper) ? undefined : true), 'the helper gone');
+  });
+
+  it('holds a command back while its output is not read (no unbounded buffering)', async () => {
+    const spawner = make();
+    // 8 MB, far past the helper's window, then a marker once everything was written.
+    const command = await spawner.spawn({ file: '/bin/sh', args: ['-c', 'head -c 8000000 /dev/zero; echo > written'], cwd: dir, env });
+    command.stderr.resume();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(existsSync(join(dir, 'written'))).toBe(false);
+    let bytes = 0;
+    command.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    await Promise.all([command.exit, new Promise((r) => command.stdout.once('end', r))]);
+    expect(bytes).toBe(8_000_000);
+    expect(existsSync(join(dir, 'written'))).toBe(true);
+  });
+});
