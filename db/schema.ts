@@ -79,6 +79,13 @@ export const executions = pgTable('executions', {
   leaseExpiresAt: ts('lease_expires_at'),
   /** Set by a kill request for an execution another process runs; its heartbeat sees it and kills. */
   killRequested: boolean('kill_requested').notNull().default(false),
+  /**
+   * Set with the terminal state when Flow triggers may react to it: until then the end has not been
+   * evaluated for them. Cleared once it was; a row still due at this time (its process died before
+   * evaluating, or the evaluation is taking long) is claimed and evaluated by any process running
+   * executions, which pushes the time forward as its lease (engine/scheduler/flow-triggers.ts).
+   */
+  flowTriggersDueAt: ts('flow_triggers_due_at'),
 }, (t) => [
   // The work queue: unfinished executions, oldest first (a partial index stays as small as the backlog).
   index('executions_unfinished_idx').on(t.createdAt).where(sql`state in ('CREATED', 'QUEUED', 'RUNNING', 'PAUSED', 'RESTARTED', 'KILLING', 'RETRYING')`),
@@ -88,6 +95,8 @@ export const executions = pgTable('executions', {
   // Search by state, newest first (and the per-state counts of /metrics, from its leading column).
   index('executions_state_start_idx').on(t.state, t.startDate),
   index('executions_start_idx').on(t.startDate),
+  // The Flow-trigger sweep: only ends not yet evaluated (a partial index stays as small as they are few).
+  index('executions_flow_triggers_due_idx').on(t.flowTriggersDueAt).where(sql`flow_triggers_due_at is not null`),
 ]);
 
 export const taskRuns = pgTable('task_runs', {

@@ -65,6 +65,14 @@ const ENDED_POLL_MS = 500;
 /** How far `readablePrefixesOf` follows replays of replays; beyond is a loop or a misuse. */
 const MAX_LINEAGE = 32;
 
+/** A Flow-trigger evaluator's view of the ends of executions (see Engine.watchEndsForFlowTriggers). */
+export interface FlowTriggerWatch {
+  /** Whether ends must be stored as due for Flow triggers now (a Flow trigger may be live). */
+  watching(): boolean;
+  /** The end of this execution was stored as due: the evaluator clears it once evaluated. */
+  marked(executionId: string): void;
+}
+
 /**
  * The engine facade: creates executions, runs them, restarts, replays and kills them. One instance
  * per process; the systems it drives (executor walk, logs, storage, KV) share its resources.
@@ -82,7 +90,12 @@ export class Engine {
     startSubflow: (parent, taskRun, request) => this.startSubflow(parent, taskRun, request),
     changed: (execution) => this.notify(execution),
     taskRunEnded: (run) => this.observeTaskRun(run),
+    flowTriggersWatching: () => [...this.flowTriggerWatches].some((watch) => watch.watching()),
+    flowTriggersMarked: (id) => {
+      for (const watch of this.flowTriggerWatches) watch.marked(id);
+    },
   };
+  private readonly flowTriggerWatches = new Set<FlowTriggerWatch>();
 
   /** Waiters for executions that end in another process, by id (woken by NOTIFY or a poll). */
   private readonly endWaiters = new Map<string, Set<() => void>>();
@@ -104,6 +117,16 @@ export class Engine {
    */
   onLogsStored(listener: StoredLogListener): () => void {
     return this.resources.logs.subscribeStored(listener);
+  }
+
+  /**
+   * Registers a Flow-trigger evaluator: while `watching()` is true, executions ending here are stored
+   * as due for Flow triggers until it clears them, so an end is evaluated even if this process dies
+   * first (engine/scheduler/flow-triggers.ts sweeps what is left).
+   */
+  watchEndsForFlowTriggers(watch: FlowTriggerWatch): () => void {
+    this.flowTriggerWatches.add(watch);
+    return () => this.flowTriggerWatches.delete(watch);
   }
 
   /** Every change of every execution of this engine (SSE follow, the dashboard), without polling. */

@@ -52,6 +52,10 @@ export interface RunHooks {
   changed(execution: Execution): void;
   /** A task run this run ran has reached a terminal state (not called for reused task runs). */
   taskRunEnded(run: TaskRun): void;
+  /** Whether Flow triggers may react to the end of an execution (its end is then stored as due for them). */
+  flowTriggersWatching(): boolean;
+  /** The end of this execution was stored as due for Flow triggers. */
+  flowTriggersMarked(executionId: string): void;
 }
 
 /**
@@ -82,7 +86,10 @@ export class ExecutionRun {
     /** kestra:// prefixes the execution may read: its own and its parent executions'. */
     private readonly readable: readonly string[],
   ) {
-    this.writer = new StateWriter(resources.repository, execution, (run) => this.seqOf.get(run.id) ?? 0);
+    this.writer = new StateWriter(resources.repository, execution, (run) => this.seqOf.get(run.id) ?? 0, {
+      watching: () => hooks.flowTriggersWatching(),
+      marked: () => hooks.flowTriggersMarked(execution.id),
+    });
     execution.taskRunList.forEach((run, index) => {
       this.seqOf.set(run.id, index);
       const key = priorKey(run.taskId, run.parentTaskRunId, run.value);

@@ -1,5 +1,5 @@
 /** The executor: where executions are walked, task runs attempted and retried, and states stored. */
-export { Engine, type EngineRole, type ExecuteRequest, type ExecutionListener } from './engine.ts';
+export { Engine, type FlowTriggerWatch, type EngineRole, type ExecuteRequest, type ExecutionListener } from './engine.ts';
 export { ExecutionRun } from './execution-run.ts';
 export { ExecutionRepository, type ExecutionSearch, type StoredLogEntry } from './repository.ts';
 export { LogWriter, type LogListener, type StoredLogListener } from './log-writer.ts';

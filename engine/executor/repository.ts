@@ -37,6 +37,14 @@ export interface ExecutionSearch {
   withTaskRuns?: boolean;
 }
 
+/**
+ * When an end written as due for Flow triggers may be swept (engine/scheduler/flow-triggers.ts): the
+ * process that ran it evaluates it within milliseconds and clears the mark; only one that died or
+ * lost its database meanwhile leaves it for the sweep.
+ */
+export const FLOW_TRIGGERS_SWEEP_AFTER_S = 30;
+const FLOW_TRIGGERS_DUE = sql`now() + ${`${FLOW_TRIGGERS_SWEEP_AFTER_S} seconds`}::interval`;
+
 /** Executions, task runs and logs in the database: the executor's only persistence. */
 export class ExecutionRepository {
   constructor(private readonly db: Db) {}
@@ -74,16 +82,18 @@ export class ExecutionRepository {
    * lost its lease writes nothing at all (LeaseLostError), and the batch costs one round trip.
    * `endLease`: the execution is terminal, so the same statement lets the lease go (owner and expiry
    * cleared, the token kept: writes after the end, such as `afterExecution` tasks, stay fenced) and
-   * the run needs no release of its own.
+   * the run needs no release of its own. `flowTriggersDue`: the execution ends here and Flow triggers
+   * may react to it: its row is marked so, in the same statement (see FLOW_TRIGGERS_SWEEP_AFTER_S).
    */
   async saveBatch(
     batch: readonly { taskRun: TaskRun; seq: number }[],
     execution: Execution | undefined,
     lease?: { lease: Lease; leaseMs: number; endLease?: boolean },
+    options: { flowTriggersDue?: boolean } = {},
   ): Promise<void> {
     if (!lease) {
       await upsertTaskRuns(this.db, batch);
-      if (execution) await upsertExecution(this.db, execution);
+      if (execution) await upsertExecution(this.db, execution, options.flowTriggersDue);
       return;
     }
     const { executionId, token } = lease.lease;
@@ -101,6 +111,7 @@ export class ExecutionRepository {
         sql`labels = ${JSON.stringify(row.labels ?? [])}::jsonb`,
         sql`attempt_number = ${row.attemptNumber ?? 1}::int`,
       );
+      if (options.flowTriggersDue) sets.push(sql`flow_triggers_due_at = ${FLOW_TRIGGERS_DUE}`);
     }
     const runs = batch.length
       ? sql`, runs as (
@@ -117,6 +128,48 @@ export class ExecutionRepository {
       select (select count(*) from e)::int as held`);
     const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ held: number }>;
     if (!rows[0] || Number(rows[0].held) === 0) throw new LeaseLostError(lease.lease);
+  }
+
+  /**
+   * Claims up to `limit` ends still due for Flow triggers past their time, oldest first, skipping rows
+   * another process is claiming: each is pushed `leaseSeconds` ahead, so nobody else evaluates it
+   * meanwhile and a claimer that dies leaves it to the next sweep. Task runs are not loaded.
+   */
+  async claimFlowTriggersDue(limit: number, leaseSeconds: number): Promise<Execution[]> {
+    const due = this.db
+      .select({ id: executions.id })
+      .from(executions)
+      .where(lte(executions.flowTriggersDueAt, sql`now()`))
+      .orderBy(asc(executions.flowTriggersDueAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    const rows = await this.db
+      .update(executions)
+      .set({ flowTriggersDueAt: sql`now() + ${`${leaseSeconds} seconds`}::interval` })
+      .where(inArray(executions.id, due))
+      .returning();
+    return rows.map((row) => fromRows(row, []));
+  }
+
+  /** These ends were evaluated for Flow triggers. */
+  async clearFlowTriggersDue(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.update(executions).set({ flowTriggersDueAt: null }).where(inArray(executions.id, [...ids]));
+  }
+
+  /** Whether the Flow trigger `triggerId` of a flow has already started an execution after `upstreamId`. */
+  async flowTriggered(namespace: string, flowId: string, triggerId: string, upstreamId: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: executions.id })
+      .from(executions)
+      .where(and(
+        eq(executions.namespace, namespace),
+        eq(executions.flowId, flowId),
+        sql`${executions.trigger}->>'executionId' = ${upstreamId}`,
+        sql`${executions.trigger}->>'id' = ${triggerId}`,
+      ))
+      .limit(1);
+    return row !== undefined;
   }
 
   /**
@@ -257,11 +310,12 @@ export class ExecutionRepository {
   }
 }
 
-async function upsertExecution(db: Db, execution: Execution): Promise<void> {
+async function upsertExecution(db: Db, execution: Execution, flowTriggersDue = false): Promise<void> {
   const row = executionRow(execution);
+  const due = flowTriggersDue ? { flowTriggersDueAt: FLOW_TRIGGERS_DUE } : {};
   await db
     .insert(executions)
-    .values(row)
+    .values({ ...row, ...due })
     .onConflictDoUpdate({
       target: executions.id,
       set: {
@@ -272,6 +326,7 @@ async function upsertExecution(db: Db, execution: Execution): Promise<void> {
         outputs: row.outputs,
         labels: row.labels,
         attemptNumber: row.attemptNumber,
+        ...due,
       },
     });
 }

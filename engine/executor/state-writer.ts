@@ -33,10 +33,18 @@ export class StateWriter {
   private fencedOut = false;
   private onFencedOut: ((error: unknown) => void) | undefined;
 
+  /** Set once the end was written: only that write marks it due for Flow triggers. */
+  private endWritten = false;
+
   constructor(
     private readonly repository: ExecutionRepository,
     private readonly execution: Execution,
     private readonly seqOf: (run: TaskRun) => number,
+    /**
+     * Whether Flow triggers may react to the end: then its write marks it due (see
+     * ExecutionRepository.saveBatch), and `marked` is told once that write is stored.
+     */
+    private readonly flowTriggers: { watching(): boolean; marked(): void } = { watching: () => false, marked: () => {} },
   ) {}
 
   /** Fences every later write; `onFencedOut` is called once when a write is refused (the lease is lost). */
@@ -113,10 +121,14 @@ export class StateWriter {
       const execution = writeExecution ? { ...this.execution, taskRunList: [] } : undefined;
       // Upserts by id: repeating one after a dropped connection is safe, and a restart of the database
       // must not fail the execution.
-      const endLease = this.leaseEndedByWrite || (execution !== undefined && isTerminal(execution.state.current));
+      const ends = execution !== undefined && isTerminal(execution.state.current);
+      const endLease = this.leaseEndedByWrite || ends;
       const fence = this.fence && { ...this.fence, endLease };
-      await retryTransient(() => this.repository.saveBatch(runs, execution, fence));
+      const flowTriggersDue = ends && !this.endWritten && this.flowTriggers.watching();
+      await retryTransient(() => this.repository.saveBatch(runs, execution, fence, { flowTriggersDue }));
       if (fence && endLease) this.leaseEndedByWrite = true;
+      if (ends) this.endWritten = true;
+      if (flowTriggersDue) this.flowTriggers.marked();
     } catch (err) {
       if (err instanceof LeaseLostError) {
         // Another process owns the execution now: drop everything, say so once, never fail the flush.

@@ -69,6 +69,17 @@ export class LiveTriggers {
     return loading;
   }
 
+  /** How many triggers the last load found; undefined before one has completed. */
+  private lastCount: number | undefined;
+
+  /**
+   * Whether any trigger of the kind may be live, without waiting: the last load's answer (at most
+   * `maxAgeMs` old while state changes keep loading it), and yes before any load has completed.
+   */
+  mayHaveAny(): boolean {
+    return this.lastCount === undefined || this.lastCount > 0;
+  }
+
   private async read(): Promise<LiveTrigger[]> {
     const revisions = await this.source.latestRevisions();
     for (const key of this.cache.keys()) if (!revisions.has(key)) this.cache.delete(key);
@@ -94,6 +105,7 @@ export class LiveTriggers {
         });
       }
     }
+    this.lastCount = schedules.length;
     return schedules;
   }
 }

@@ -2,8 +2,8 @@
  * Flow triggers end to end on both databases: flows made live as a sync makes them, executions run by
  * the engine, the dispatcher starting downstream flows with `trigger.*` and inputs from upstream outputs.
  */
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
 import { executions, type Database } from '../../db/index.ts';
 import { FlowTriggerDispatcher, type Engine, type Execution } from '../../engine/index.ts';
 import { FlowStore } from '../../sync/index.ts';
@@ -105,7 +105,8 @@ describeEachDatabase('Flow triggers', (open) => {
     await new FlowPublisher(database.db).only(upstream('extract'), upstream('load'), REPORT, ALERT, BOTH);
     engine = await flowEngine(database.db);
     flows = new FlowStore(database.db);
-    dispatcher = new FlowTriggerDispatcher({ db: database.db, engine, flows: { latestRevisions: () => flows.latestRevisions(), ...flows.flowSource() } });
+    // Swept by hand (the tests that need it): a timer's sweep would race them for the rows they make due.
+    dispatcher = new FlowTriggerDispatcher({ db: database.db, engine, flows: { latestRevisions: () => flows.latestRevisions(), ...flows.flowSource() }, sweepMs: 0 });
     dispatcher.start();
   });
 
@@ -183,5 +184,64 @@ describeEachDatabase('Flow triggers', (open) => {
     } finally {
       await other.stop();
     }
+  });
+
+  describe('ends are not lost with the process that ran them', () => {
+    const dueOf = async (id: string) =>
+      (await database.db.select({ due: executions.flowTriggersDueAt }).from(executions).where(eq(executions.id, id)))[0]?.due ?? null;
+    const makeOverdue = (id: string) =>
+      database.db.update(executions).set({ flowTriggersDueAt: sql`now() - interval '1 second'` }).where(eq(executions.id, id));
+
+    it('an end is stored due for Flow triggers while one is live, and cleared once evaluated', async () => {
+      const up = await runUpstream('extract', { rows: 3 });
+      expect(await dueOf(up.id)).toBeNull();
+      expect((await executionsOf(database.db, 'report')).map((r) => r.trigger?.executionId)).toEqual([up.id]);
+    });
+
+    it('an end its process never evaluated (it died) is evaluated by a sweep elsewhere, once', async () => {
+      // A process that stores ends as due and dies before evaluating them: an engine whose dispatcher never ran.
+      const dying = await flowEngine(database.db);
+      dying.watchEndsForFlowTriggers({ watching: () => true, marked: () => {} });
+      const extract = (await flows.flowSource().find('team.data', 'extract'))!;
+      const up = await dying.execute({ flow: extract.flow, revision: extract.revision, inputs: { rows: 5 } });
+      expect(up.state.current).toBe('SUCCESS');
+      expect(await dueOf(up.id)).not.toBeNull();
+      expect(await executionsOf(database.db, 'report')).toEqual([]);
+      // Not yet: the process that ran it gets its chance first.
+      expect(await dispatcher.sweep()).toBe(0);
+      await makeOverdue(up.id);
+      expect(await dispatcher.sweep()).toBe(1);
+      await dispatcher.idle();
+      const reports = await executionsOf(database.db, 'report');
+      expect(reports.map((r) => [r.trigger?.executionId, r.inputs.rows, r.state.current])).toEqual([[up.id, 5, 'SUCCESS']]);
+      expect(await dueOf(up.id)).toBeNull();
+      expect(await dispatcher.sweep()).toBe(0);
+      expect((await executionsOf(database.db, 'report')).length).toBe(1);
+    });
+
+    it('an end evaluated again (its clear was lost) does not start the downstream flow twice', async () => {
+      const up = await runUpstream('extract', { rows: 8 });
+      expect((await executionsOf(database.db, 'report')).length).toBe(1);
+      await makeOverdue(up.id);
+      expect(await dispatcher.sweep()).toBe(1);
+      await dispatcher.idle();
+      expect((await executionsOf(database.db, 'report')).map((r) => r.trigger?.executionId)).toEqual([up.id]);
+      expect(await dueOf(up.id)).toBeNull();
+    });
+
+    it('without a live Flow trigger, ends are not marked (no write to clear)', async () => {
+      const quiet = await flowEngine(database.db);
+      const none = new FlowTriggerDispatcher({ db: database.db, engine: quiet, flows: { latestRevisions: async () => new Map(), find: async () => undefined }, sweepMs: 0 });
+      none.start();
+      try {
+        const extract = (await flows.flowSource().find('team.data', 'extract'))!;
+        await quiet.execute({ flow: extract.flow, revision: extract.revision });
+        await none.idle();
+        const second = await quiet.execute({ flow: extract.flow, revision: extract.revision });
+        expect(await dueOf(second.id)).toBeNull();
+      } finally {
+        await none.stop();
+      }
+    });
   });
 });

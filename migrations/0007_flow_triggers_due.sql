@@ -1,0 +1,2 @@
+ALTER TABLE "executions" ADD COLUMN "flow_triggers_due_at" timestamp(3) with time zone;--> statement-breakpoint
+CREATE INDEX "executions_flow_triggers_due_idx" ON "executions" USING btree ("flow_triggers_due_at") WHERE flow_triggers_due_at is not null;
