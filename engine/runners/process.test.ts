@@ -11,9 +11,9 @@ import { DirectSpawner, HelperSpawner } from './spawner/index.ts';
 const KILL_GRACE_MS = 700;
 
 // Both ways a command can start: directly from this process, and through the spawner's helper process
-// (waited for, so every command of the suite goes through it).
+// (never falling back to a direct spawn, so every command of the suite goes through it).
 const direct = new DirectSpawner();
-const helper = new HelperSpawner({ fallBackWhileStarting: false });
+const helper = new HelperSpawner({ fallBack: false });
 afterAll(() => helper.close());
 runRunnerContract('Process (direct spawn)', () => new ProcessRunner({ killGraceMs: KILL_GRACE_MS, spawner: direct }), { killGraceMs: KILL_GRACE_MS });
 runRunnerContract('Process (through the spawner helper)', () => new ProcessRunner({ killGraceMs: KILL_GRACE_MS, spawner: helper }), { killGraceMs: KILL_GRACE_MS });

@@ -4,6 +4,7 @@
  * executions on 2 workers, a burst of 1,000 push deliveries (and one delivered twice). Each asserts:
  * nothing lost, nothing run again after it ended, no 5xx, final states right; figures are printed.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ tasks:
     taskRunner:
       type: io.kestra.plugin.core.runner.Process
     commands:
+      - echo $$ >> "{{ envs.marks }}/{{ execution.id }}.pids"
       - echo attempt >> "{{ envs.marks }}/{{ execution.id }}"
       - sleep 6
   - id: last
@@ -141,6 +143,10 @@ describeFaults('faults and load across processes [postgres]', () => {
     await commandStarted(server.url, created.id);
     const killedAt = Date.now();
     expect(await first.kill('SIGKILL')).toBeNull();
+    // Its command does not run on unsupervised (the spawner helper stops it), so the resumed attempt
+    // never overlaps the interrupted one.
+    const [orphan] = (await readFile(join(marks, `${created.id}.pids`), 'utf8')).trim().split('\n').map(Number);
+    await until('the killed worker\'s command to stop', async () => (isAlive(orphan) ? undefined : true), 5_000);
     const second = await start('worker');
     const end = await terminal(server.url, created.id);
     console.log(`# kill -9 worker: resumed and ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill (lease 2 s)`);
@@ -275,3 +281,13 @@ describeFaults('faults and load across processes [postgres]', () => {
     await server.kill('SIGTERM');
   });
 });
+
+/** Alive and not a zombie waiting for its parent. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -38,7 +38,7 @@ async function collect(command: SpawnedCommand): Promise<{ stdout: string; exit:
 describe('HelperSpawner', () => {
   let dir: string;
   const spawners: HelperSpawner[] = [];
-  const make = (options: ConstructorParameters<typeof HelperSpawner>[0] = { fallBackWhileStarting: false }) => {
+  const make = (options: ConstructorParameters<typeof HelperSpawner>[0] = { fallBack: false }) => {
     const spawner = new HelperSpawner(options);
     spawners.push(spawner);
     return spawner;
@@ -61,14 +61,19 @@ describe('HelperSpawner', () => {
     expect(spawner.helperPid).not.toBe(process.pid);
   });
 
-  it('spawns directly while the helper starts, then through it', async () => {
-    const spawner = make({ fallBackWhileStarting: true });
+  it('a first command waits for the helper to start: none is forked by this process', async () => {
+    const spawner = make({ fallBack: true });
     const first = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
-    expect(Number(first.stdout.trim())).toBe(process.pid);
-    await waitFor(async () => {
-      const next = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
-      return Number(next.stdout.trim()) === spawner.helperPid ? true : undefined;
-    }, 'a command forked by the helper');
+    expect(Number(first.stdout.trim())).toBe(spawner.helperPid);
+  });
+
+  it('a helper that cannot start: commands spawn directly (fallBack) or fail naming why', async () => {
+    const direct = make({ fallBack: true, nodePath: '/no/such/node' });
+    const { stdout } = await collect(await direct.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
+    expect(Number(stdout.trim())).toBe(process.pid);
+    expect(direct.unavailableReason).toMatch(/the process spawner could not start: .*ENOENT/);
+    const strict = make({ fallBack: false, nodePath: '/no/such/node' });
+    await expect(strict.spawn({ file: '/bin/sh', args: ['-c', 'true'], cwd: dir, env })).rejects.toThrow(/the process spawner could not start/);
   });
 
   it('reports a command that cannot start as a SpawnError with its code', async () => {
@@ -110,7 +115,7 @@ describe('HelperSpawner', () => {
     // A stand-in for Baton: a process that starts `sleep` through its own helper, then is killed -9.
     const script = `
       import { HelperSpawner } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)};
-      const spawner = new HelperSpawner({ fallBackWhileStarting: false });
+      const spawner = new HelperSpawner({ fallBack: false });
       const command = await spawner.spawn({ file: '/bin/sh', args: ['-c', 'sleep 30'], cwd: ${JSON.stringify(dir)}, env: { PATH: process.env.PATH } });
       console.log(JSON.stringify({ helper: spawner.helperPid, command: command.pid }));
       setInterval(() => {}, 1000);

@@ -122,14 +122,14 @@ class Helper {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Why it is gone, once it is. */
   gone: string | undefined;
-  /** Whether it has started (ready or failed): until then commands may be spawned directly. */
-  started = false;
 
   constructor(
+    nodePath: string,
     private readonly idleMs: number,
     private readonly onGone: (helper: Helper) => void,
   ) {
     this.child = fork(HELPER_PATH, [], {
+      execPath: nodePath,
       // Plain node: none of this process's loaders (tsx) nor its flags; an environment without Baton's
       // settings or secrets (each command gets its own environment explicitly).
       execArgv: ['--max-semi-space-size=1'],
@@ -147,11 +147,8 @@ class Helper {
     });
     // Kept referenced while it starts (a caller may be waiting for it), then only while commands run.
     this.ready.then(
-      () => {
-        this.started = true;
-        if (this.pending.size === 0) this.idle();
-      },
-      () => (this.started = true),
+      () => this.pending.size === 0 && this.idle(),
+      () => undefined,
     );
     this.child.once('exit', (code, signal) => this.lost(`the process spawner (pid ${this.child.pid}) exited (${signal ?? `code ${code}`})`));
     this.child.once('error', (error) => this.lost(`the process spawner failed: ${error.message}`));
@@ -305,28 +302,36 @@ export interface HelperSpawnerOptions {
   /** Stop the helper after this long without commands (default 60 s). */
   idleMs?: number;
   /**
-   * `false`: every command goes through the helper, waiting for it to start (tests). Default `true`:
-   * while the helper starts (or if it cannot), commands are spawned directly, so none waits for it.
+   * When the helper cannot start: spawn commands directly (default true; they then lose only the
+   * helper's speed and its stopping them if Baton dies) or fail them (false).
    */
-  fallBackWhileStarting?: boolean;
+  fallBack?: boolean;
+  /** The node binary that runs the helper (default: this process's). */
+  nodePath?: string;
 }
 
+/** After the helper failed to start, commands spawn directly for this long before it is tried again. */
+const RETRY_HELPER_AFTER_MS = 60_000;
+
 /**
- * Starts commands through a helper process, started on first use and stopped when idle. A helper that
- * dies fails the commands it ran (SpawnerLostError, their process groups killed); the next command
- * starts a new one.
+ * Starts commands through a helper process, started on first use (the first command waits for it,
+ * ~50 ms) and stopped when idle. Every command goes through it, so every command is stopped if Baton
+ * dies. A helper that dies fails the commands it ran (SpawnerLostError, their process groups
+ * killed); the next command starts a new one.
  */
 export class HelperSpawner implements CommandSpawner {
   private helper: Helper | undefined;
   private readonly direct = new DirectSpawner();
   private readonly idleMs: number;
   private readonly fallBack: boolean;
-  /** Set when the helper could not start: commands are spawned directly from then on. */
-  private unavailable: string | undefined;
+  private readonly nodePath: string;
+  /** Set when the helper could not start: why, and until when commands spawn directly. */
+  private unavailable: { reason: string; until: number } | undefined;
 
   constructor(options: HelperSpawnerOptions = {}) {
     this.idleMs = options.idleMs ?? DEFAULT_HELPER_IDLE_MS;
-    this.fallBack = options.fallBackWhileStarting ?? true;
+    this.fallBack = options.fallBack ?? true;
+    this.nodePath = options.nodePath ?? process.execPath;
   }
 
   /** The helper's pid while one runs (tests). */
@@ -334,21 +339,21 @@ export class HelperSpawner implements CommandSpawner {
     return this.helper && !this.helper.gone ? this.helper.child.pid : undefined;
   }
 
-  /** Why commands are spawned directly, if the helper could not start. */
+  /** Why commands are spawned directly, while the helper cannot start. */
   get unavailableReason(): string | undefined {
-    return this.unavailable;
+    return this.unavailable && Date.now() < this.unavailable.until ? this.unavailable.reason : undefined;
   }
 
   async spawn(request: SpawnRequest): Promise<SpawnedCommand> {
-    if (this.unavailable && this.fallBack) return this.direct.spawn(request);
+    if (this.fallBack && this.unavailableReason) return this.direct.spawn(request);
     const helper = this.current();
-    if (this.fallBack && !helper.started) return this.direct.spawn(request);
     try {
       await helper.ready;
     } catch (error) {
-      this.unavailable = `the process spawner could not start: ${(error as Error).message}`;
+      const reason = `the process spawner could not start: ${(error as Error).message}`;
+      this.unavailable = { reason, until: Date.now() + RETRY_HELPER_AFTER_MS };
       if (this.fallBack) return this.direct.spawn(request);
-      throw new SpawnerLostError(this.unavailable);
+      throw new SpawnerLostError(reason);
     }
     return helper.spawn(request);
   }
@@ -361,7 +366,7 @@ export class HelperSpawner implements CommandSpawner {
 
   private current(): Helper {
     if (!this.helper || this.helper.gone) {
-      this.helper = new Helper(this.idleMs, (gone) => {
+      this.helper = new Helper(this.nodePath, this.idleMs, (gone) => {
         if (this.helper === gone) this.helper = undefined;
       });
     }
