@@ -4,44 +4,12 @@
  * else: no unhandled rejection, which would end a Baton process (it did in CI: postgres.js drops the
  * promise of its array-type catalog query, porsager/postgres#1192).
  */
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestPostgresDatabase, postgresService, TEST_POSTGRES_URL, type TestPostgresDatabase } from '../test/support/databases.ts';
+import { createTestPostgresDatabase, postgresService, type TestPostgresDatabase } from '../test/support/databases.ts';
+import { startResettingProxy } from '../test/support/resetting-proxy.ts';
 import { retryTransient } from './transient.ts';
 import { openDatabase, type Database } from './index.ts';
-
-/** A TCP proxy to PostgreSQL that, once armed, resets the next connection when it sends its first query. */
-async function startResettingProxy(): Promise<{ server: Server; port: number; arm(): void; resets(): number }> {
-  const target = new URL(TEST_POSTGRES_URL);
-  let armed = false;
-  let resets = 0;
-  const server = createServer((client: Socket) => {
-    const upstream = createConnection(Number(target.port || 5432), target.hostname);
-    let startupSeen = false;
-    client.on('data', (chunk: Buffer) => {
-      // The startup message has no type byte; after it, 'P' (Parse) or 'Q' (Query) starts a query.
-      const startsQuery = startupSeen && (chunk[0] === 0x50 || chunk[0] === 0x51);
-      startupSeen = true;
-      if (armed && startsQuery) {
-        armed = false;
-        resets++;
-        upstream.destroy();
-        client.resetAndDestroy();
-        return;
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => client.writable && client.write(chunk));
-    upstream.on('close', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, arm: () => (armed = true), resets: () => resets };
-}
 
 postgresService.describe('PostgreSQL pool: a connection reset while it connects', () => {
   let database: TestPostgresDatabase;

@@ -8,7 +8,7 @@ import type postgres from 'postgres';
 import { TaskFailure, type JsonSchema, type TaskContext } from '../types.ts';
 import { JdbcUrlError, parsePostgresJdbcUrl, redactJdbcUrl } from './jdbc-url.ts';
 import { lineAndColumn } from './postgresql-statements.ts';
-import { kestraTypeParsers } from './postgresql-values.ts';
+import { kestraTypeParsers, registerArrayTypes } from './postgresql-values.ts';
 
 /** Connection properties shared by every PostgreSQL task (Kestra's PostgresConnectionInterface). */
 export interface PostgresConnectionProps {
@@ -71,6 +71,7 @@ export async function withPostgres<T>(ctx: TaskContext<PostgresConnectionProps>,
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     if (ctx.signal.aborted) throw new TaskFailure('the task was stopped before it connected');
+    await registerArrayTypes(sql as unknown as Parameters<typeof registerArrayTypes>[0]);
     return await work({
       sql,
       track: (query) => ((running = query), query),
@@ -122,8 +123,8 @@ function connectionOptions(ctx: TaskContext<PostgresConnectionProps>): Connectio
       ...(params.currentSchema ? { search_path: params.currentSchema } : {}),
       ...(params.options ? { options: params.options } : {}),
     },
-    // Array columns: postgres.js learns the array types on connect, then parses each element with `types`.
-    fetch_types: true,
+    // Array types are learned by registerArrayTypes once connected (postgres.js's own way can end the process).
+    fetch_types: false,
   };
   const hosts = target.hosts.map((h) => `${h.host}:${h.port}`).join(',');
   return { settings, describe: `${hosts}/${target.database || user || ''} (${redactJdbcUrl(url)})` };

@@ -124,3 +124,85 @@ export function isoInterval(text: string): string {
   if (!matched) return text;
   return `P${years}Y${months}M${days}DT${hours}H${minutes}M${seconds}S`;
 }
+
+/**
+ * PostgreSQL's text form of an array as a list, elements through `parseElement` (NULL → null):
+ * `{1,2,NULL}`, quoted elements (`{"a,b","say \"hi\""}`), nested arrays (`{{1,2},{3,4}}`), and
+ * the `[0:2]={…}` prefix of arrays not starting at 1. Throws naming the offset of malformed input.
+ */
+export function parseArrayLiteral(text: string, parseElement: (value: string) => unknown, delimiter = ','): unknown[] {
+  let i = 0;
+  const fail = (): never => {
+    throw new Error(`malformed array value at character ${i + 1}: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
+  };
+  if (text.startsWith('[')) {
+    i = text.indexOf('=') + 1;
+    if (i === 0) fail();
+  }
+  const list = (): unknown[] => {
+    if (text[i] !== '{') fail();
+    i++;
+    const out: unknown[] = [];
+    if (text[i] === '}') {
+      i++;
+      return out;
+    }
+    for (;;) {
+      if (text[i] === '{') {
+        out.push(list());
+      } else if (text[i] === '"') {
+        let value = '';
+        for (i++; text[i] !== '"'; i++) {
+          if (i >= text.length) fail();
+          if (text[i] === '\\') i++;
+          value += text[i];
+        }
+        i++;
+        out.push(parseElement(value));
+      } else {
+        const start = i;
+        while (i < text.length && text[i] !== delimiter && text[i] !== '}') i++;
+        const raw = text.slice(start, i);
+        // Unquoted NULL is the null element; a string "NULL" comes quoted.
+        out.push(raw.toUpperCase() === 'NULL' ? null : parseElement(raw));
+      }
+      if (text[i] === delimiter) i++;
+      else if (text[i] === '}') {
+        i++;
+        return out;
+      } else fail();
+    }
+  };
+  const parsed = list();
+  if (i !== text.length) fail();
+  return parsed;
+}
+
+/** What `registerArrayTypes` needs of a connection: a query, and the driver's parsers by type oid. */
+interface ArrayTypeTarget {
+  unsafe(query: string): PromiseLike<readonly Record<string, unknown>[]>;
+  options: { parsers: Record<number, (value: string) => unknown> };
+}
+
+/**
+ * Makes array columns come back as lists, each element converted as a column of its type would be.
+ * postgres.js can do this itself on connect (`fetch_types`), but it does not await that query: a
+ * connection reset while it runs (a PostgreSQL restart) became an unhandled rejection that ended the
+ * whole process (porsager/postgres#1192). Here the same catalog query is awaited like any other, so
+ * such a reset fails the task, and only the task.
+ */
+export async function registerArrayTypes(sql: ArrayTypeTarget): Promise<void> {
+  const rows = await sql.unsafe(`
+    SELECT e.oid AS element, a.oid AS array, e.typdelim AS delimiter
+    FROM pg_catalog.pg_type a JOIN pg_catalog.pg_type e ON e.oid = a.typelem
+    WHERE a.typcategory = 'A' AND e.typarray = a.oid`);
+  const parsers = sql.options.parsers;
+  for (const row of rows) {
+    const arrayOid = Number(row.array);
+    if (parsers[arrayOid]) continue;
+    const elementOid = Number(row.element);
+    const delimiter = String(row.delimiter ?? ',');
+    // Looked up when a value arrives: a parser registered later for the element type still applies.
+    parsers[arrayOid] = (value: string) => parseArrayLiteral(value, (element) => (parsers[elementOid] ?? String)(element), delimiter);
+  }
+}

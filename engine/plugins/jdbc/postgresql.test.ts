@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPostgresDatabase, postgresService, type TestPostgresDatabase } from '../../../test/support/databases.ts';
+import { startResettingProxy } from '../../../test/support/resetting-proxy.ts';
 import { createTempDirTaskContext, type TempDirTaskContext } from '../../scripts/temp-dir-task-context.ts';
 import { TaskFailure, type TaskPlugin } from '../types.ts';
 import { postgresqlCopyIn } from './postgresql-copy-in.ts';
@@ -42,6 +43,29 @@ postgresService.describe('PostgreSQL plugins against a real server', () => {
     return (error as TaskFailure).message;
   }
 
+  it('a connection reset as the task connects (PostgreSQL restarting) fails the task, not the process', async () => {
+    const proxy = await startResettingProxy();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const u = new URL(database.url);
+      const viaProxy = `jdbc:postgresql://127.0.0.1:${proxy.port}${u.pathname}`;
+      proxy.arm();
+      const message = await failure(postgresqlQuery, { url: viaProxy, sql: 'SELECT ARRAY[1,2] AS list', fetchType: 'FETCH_ONE' });
+      expect(proxy.resets()).toBe(1);
+      expect(message).toMatch(/127\.0\.0\.1:\d+/);
+      // The next task connects through the same proxy, arrays and all.
+      expect((await run(postgresqlQuery, { url: viaProxy, sql: 'SELECT ARRAY[1,2] AS list', fetchType: 'FETCH_ONE' })).outputs).toEqual({ row: { list: [1, 2] }, size: 1 });
+      // A dropped promise would reject on the reset's own turn; give it a few to surface.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await new Promise((resolve) => proxy.server.close(resolve));
+    }
+  });
+
   describe('Query', () => {
     it('runs several statements; the outputs are those of the last one that returned rows', async () => {
       const { outputs } = await run(postgresqlQuery, {
@@ -82,12 +106,16 @@ postgresService.describe('PostgreSQL plugins against a real server', () => {
         sql: `SELECT 9007199254740993::int8 AS big, 42::int8 AS small, 12.50::numeric AS amount, 1.5::float8 AS ratio,
                      true AS flag, '2020-01-01 00:10:00'::timestamp AS pickup, '2020-01-01 00:10:00+00'::timestamptz AS at,
                      '2020-01-31'::date AS day, '10:15:30'::time AS clock, '1 day 02:00:00'::interval AS span,
-                     '{"a":[1,2]}'::jsonb AS doc, ARRAY[1,2,3] AS list, '\\x0102'::bytea AS bytes, NULL::text AS nothing`,
+                     '{"a":[1,2]}'::jsonb AS doc, ARRAY[1,2,3] AS list, '\\x0102'::bytea AS bytes, NULL::text AS nothing,
+                     ARRAY['a,b', NULL, 'say "hi"'] AS words, ARRAY[[1.5, 2], [3, 4]]::numeric[] AS grid,
+                     ARRAY[9007199254740993]::int8[] AS bigs, ARRAY['2020-01-31']::date[] AS days, '{}'::int[] AS empty`,
       });
       expect(outputs.row).toEqual({
         big: '9007199254740993', small: 42, amount: 12.5, ratio: 1.5, flag: true, pickup: '2020-01-01T00:10:00',
         at: '2020-01-01T01:10:00+01:00', day: '2020-01-31', clock: '10:15:30', span: 'P0Y0M1DT2H0M0S',
         doc: { a: [1, 2] }, list: [1, 2, 3], bytes: 'AQI=', nothing: null,
+        // Array elements convert as columns of their type do.
+        words: ['a,b', null, 'say "hi"'], grid: [[1.5, 2], [3, 4]], bigs: ['9007199254740993'], days: ['2020-01-31'], empty: [],
       });
     });
 
