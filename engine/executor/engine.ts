@@ -304,7 +304,8 @@ export class Engine {
       // Its flow revision is gone: it can never run; end it FAILED rather than claim it forever.
       execution.state = transition(execution.state, 'FAILED', `execution ${execution.id}`);
       this.resources.logs.logger({ executionId: execution.id, taskRunId: null, taskId: null, attemptNumber: null }).error((error as Error).message);
-      await repository.replaceExecution(execution);
+      await this.storeEnd(execution);
+      this.notify(execution);
       await this.resources.logs.flush();
       await queue.release(lease);
       return execution;
@@ -491,9 +492,20 @@ export class Engine {
       if (!isTerminal(run.state.current)) run.state = transition(run.state, 'KILLED', `task run ${run.id}`);
     }
     execution.state = transition(execution.state, 'KILLED', `execution ${executionId}`);
-    await this.resources.repository.replaceExecution(execution);
+    await this.storeEnd(execution);
     this.notify(execution);
     return execution;
+  }
+
+  /**
+   * Stores an end reached outside a run (an orphan killed, an execution whose flow is gone), due for
+   * Flow triggers: for this process's evaluator to clear once it has evaluated it, or, when none here
+   * watches (a `baton server`), for the sweep of a process that runs executions.
+   */
+  private async storeEnd(execution: Execution): Promise<void> {
+    const watched = this.hooks.flowTriggersWatching();
+    await this.resources.repository.replaceExecution(execution, [], { flowTriggersDue: watched ? 'later' : 'now' });
+    if (watched) this.hooks.flowTriggersMarked(execution.id);
   }
 
   /** Resolves once every execution started in the background (subflows without `wait`) has ended. */

@@ -45,6 +45,9 @@ export interface ExecutionSearch {
 export const FLOW_TRIGGERS_SWEEP_AFTER_S = 30;
 const FLOW_TRIGGERS_DUE = sql`now() + ${`${FLOW_TRIGGERS_SWEEP_AFTER_S} seconds`}::interval`;
 
+/** When an end is due for Flow triggers: after the local evaluator's grace (`later`), or at once (`now`). */
+export type FlowTriggersDue = 'later' | 'now';
+
 /** Executions, task runs and logs in the database: the executor's only persistence. */
 export class ExecutionRepository {
   constructor(private readonly db: Db) {}
@@ -175,14 +178,16 @@ export class ExecutionRepository {
   /**
    * Stores a whole execution in one transaction: its row, its task runs numbered in list order, and
    * the removal of task runs it no longer has (a restart drops error branches). Used when an
-   * execution is (re)built outside a walk: restart, replay, killing an orphan.
+   * execution is (re)built outside a walk: restart, replay, killing an orphan. `flowTriggersDue`:
+   * an end stored this way is marked due for Flow triggers, for this process to clear (`later`) or
+   * for the next sweep anywhere (`now`).
    */
-  async replaceExecution(execution: Execution, removedTaskRunIds: readonly string[] = []): Promise<void> {
+  async replaceExecution(execution: Execution, removedTaskRunIds: readonly string[] = [], options: { flowTriggersDue?: FlowTriggersDue } = {}): Promise<void> {
     await this.db.transaction(async (tx) => {
       if (removedTaskRunIds.length) {
         await tx.delete(taskRuns).where(and(eq(taskRuns.executionId, execution.id), inArray(taskRuns.id, [...removedTaskRunIds])));
       }
-      await upsertExecution(tx, { ...execution, taskRunList: [] });
+      await upsertExecution(tx, { ...execution, taskRunList: [] }, options.flowTriggersDue);
       await upsertTaskRuns(tx, execution.taskRunList.map((taskRun, seq) => ({ taskRun, seq })));
     });
   }
@@ -310,9 +315,9 @@ export class ExecutionRepository {
   }
 }
 
-async function upsertExecution(db: Db, execution: Execution, flowTriggersDue = false): Promise<void> {
+async function upsertExecution(db: Db, execution: Execution, flowTriggersDue?: FlowTriggersDue | boolean): Promise<void> {
   const row = executionRow(execution);
-  const due = flowTriggersDue ? { flowTriggersDueAt: FLOW_TRIGGERS_DUE } : {};
+  const due = !flowTriggersDue ? {} : { flowTriggersDueAt: flowTriggersDue === 'now' ? sql`now()` : FLOW_TRIGGERS_DUE };
   await db
     .insert(executions)
     .values({ ...row, ...due })

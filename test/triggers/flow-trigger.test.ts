@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { executions, type Database } from '../../db/index.ts';
-import { FlowTriggerDispatcher, type Engine, type Execution } from '../../engine/index.ts';
+import { createEngine, FlowTriggerDispatcher, type Engine, type Execution } from '../../engine/index.ts';
 import { FlowStore } from '../../sync/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { executionsOf, flowEngine, FlowPublisher } from './support.ts';
@@ -227,6 +227,28 @@ describeEachDatabase('Flow triggers', (open) => {
       await dispatcher.idle();
       expect((await executionsOf(database.db, 'report')).map((r) => r.trigger?.executionId)).toEqual([up.id]);
       expect(await dueOf(up.id)).toBeNull();
+    });
+
+    it('an orphan killed through a server (no evaluator there) is evaluated by a sweep: its alert starts', async () => {
+      const { mkdtemp } = await import('node:fs/promises');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const server = createEngine({
+        db: database.db, dataDir: await mkdtemp(join(tmpdir(), 'baton-server-')), flows: flows.flowSource(), env: {}, role: { runsExecutions: false },
+      });
+      const extract = (await flows.flowSource().find('team.data', 'extract'))!;
+      const created = await server.create({ flow: extract.flow, revision: extract.revision });
+      // Left to the workers (none runs here), and killed before any claims it.
+      await server.start(created);
+      const { execution } = created;
+      const killed = await server.requestKill(execution.id);
+      expect(killed.state.current).toBe('KILLED');
+      expect(await dueOf(execution.id)).not.toBeNull();
+      expect(await dispatcher.sweep()).toBe(1);
+      await dispatcher.idle();
+      const alerts = await executionsOf(database.db, 'alert');
+      expect(alerts.map((a) => [a.trigger?.executionId, a.trigger?.state])).toEqual([[execution.id, 'KILLED']]);
+      expect(await dueOf(execution.id)).toBeNull();
     });
 
     it('without a live Flow trigger, ends are not marked (no write to clear)', async () => {
