@@ -76,6 +76,18 @@ describe('HelperSpawner', () => {
     await expect(strict.spawn({ file: '/bin/sh', args: ['-c', 'true'], cwd: dir, env })).rejects.toThrow(/the process spawner could not start/);
   });
 
+  it('a helper stopped for idleness, or closed, is replaced by the next command', async () => {
+    const spawner = make({ fallBack: false, idleMs: 50 });
+    await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'true'], cwd: dir, env }));
+    const first = spawner.helperPid!;
+    await waitFor(async () => (isRunning(first) ? undefined : true), 'the idle helper gone');
+    const again = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo $PPID'], cwd: dir, env }));
+    expect(Number(again.stdout.trim())).not.toBe(first);
+    spawner.close();
+    const right = await collect(await spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo ok'], cwd: dir, env }));
+    expect(right.stdout.trim()).toBe('ok');
+  });
+
   it('reports a command that cannot start as a SpawnError with its code', async () => {
     const error = await make().spawn({ file: '/no/such/program', args: [], cwd: dir, env }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpawnError);

@@ -151,15 +151,12 @@ class Helper {
       () => undefined,
     );
     this.child.once('exit', (code, signal) => this.lost(`the process spawner (pid ${this.child.pid}) exited (${signal ?? `code ${code}`})`));
-    this.child.once('error', (error) => this.lost(`the process spawner failed: ${error.message}`));
-  }
-
-  get running(): number {
-    return this.pending.size;
+    // `on`, not `once`: a send racing the helper's death errors too, and an unheard 'error' would throw.
+    this.child.on('error', (error) => this.lost(`the process spawner failed: ${error.message}`));
   }
 
   spawn(request: SpawnRequest): Promise<SpawnedCommand> {
-    if (this.gone) return Promise.reject(new SpawnerLostError(this.gone));
+    if (this.gone || !this.child.connected) return Promise.reject(new SpawnerLostError(this.gone ?? 'the process spawner is disconnected'));
     const id = this.nextId++;
     this.busy();
     return new Promise((resolve, reject) => {
@@ -365,7 +362,8 @@ export class HelperSpawner implements CommandSpawner {
   }
 
   private current(): Helper {
-    if (!this.helper || this.helper.gone) {
+    // A helper stopped for idleness is disconnected before it is gone: the next command gets a new one.
+    if (!this.helper || this.helper.gone || !this.helper.child.connected) {
       this.helper = new Helper(this.nodePath, this.idleMs, (gone) => {
         if (this.helper === gone) this.helper = undefined;
       });
