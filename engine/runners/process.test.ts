@@ -1,4 +1,3 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { runRunnerContract } from './runner.case.ts';
 import { ProcessRunner, baseEnvironment, ENV_PASSTHROUGH_VARIABLE } from './process.ts';
 import { isRunnerError } from './types.ts';
 import { DirectSpawner, HelperSpawner } from './spawner/index.ts';
+import { isRunning, liveGroupMembers } from '../../test/support/pids.ts';
 
 const KILL_GRACE_MS = 700;
 
@@ -115,34 +115,3 @@ describe('baseEnvironment', () => {
     expect(baseEnvironment({ LANG: 'de_DE.UTF-8' }).LANG).toBe('de_DE.UTF-8');
   });
 });
-
-/** Alive and not a zombie waiting for its parent. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Processes of a process group that are still running (zombies awaiting their reaper excluded). */
-function liveGroupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Fields after "(comm) ": state ppid pgrp ...
-      const [state, , pgrp] = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') members.push(Number(entry));
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return members;
-}

@@ -4,7 +4,6 @@
  * executions on 2 workers, a burst of 1,000 push deliveries (and one delivered twice). Each asserts:
  * nothing lost, nothing run again after it ended, no 5xx, final states right; figures are printed.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import type { Execution } from '../../engine/index.ts';
 import { createTestPostgresDatabase, postgresService, type TestPostgresDatabase } from '../support/databases.ts';
 import { createRepo, gitService, startGitServer, type GitServer, type TestRepo } from '../support/git-server.ts';
 import { processTest as it, startBaton, type BatonProcess } from '../support/processes.ts';
+import { isRunning } from '../support/pids.ts';
 
 const SLOW = `id: slow
 namespace: tests.faults
@@ -146,7 +146,7 @@ describeFaults('faults and load across processes [postgres]', () => {
     // Its command does not run on unsupervised (the spawner helper stops it), so the resumed attempt
     // never overlaps the interrupted one.
     const [orphan] = (await readFile(join(marks, `${created.id}.pids`), 'utf8')).trim().split('\n').map(Number);
-    await until('the killed worker\'s command to stop', async () => (isAlive(orphan) ? undefined : true), 5_000);
+    await until('the killed worker\'s command to stop', async () => (isRunning(orphan) ? undefined : true), 5_000);
     const second = await start('worker');
     const end = await terminal(server.url, created.id);
     console.log(`# kill -9 worker: resumed and ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill (lease 2 s)`);
@@ -281,13 +281,3 @@ describeFaults('faults and load across processes [postgres]', () => {
     await server.kill('SIGTERM');
   });
 });
-
-/** Alive and not a zombie waiting for its parent. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}

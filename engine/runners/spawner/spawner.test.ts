@@ -5,7 +5,7 @@
  * read holds the command back instead of filling memory.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,18 +14,9 @@ import { ProcessRunner } from '../process.ts';
 import { isRunnerError } from '../types.ts';
 import { HelperSpawner, SpawnError, type SpawnedCommand } from './index.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
+import { isRunning } from '../../../test/support/pids.ts';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-
-/** Alive and not a zombie waiting for its parent. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function collect(command: SpawnedCommand): Promise<{ stdout: string; exit: Awaited<SpawnedCommand['exit']> }> {
   let stdout = '';
