@@ -96,7 +96,7 @@ export class ExecutionRepository {
   ): Promise<void> {
     if (!lease) {
       await upsertTaskRuns(this.db, batch);
-      if (execution) await upsertExecution(this.db, execution, options.flowTriggersDue);
+      if (execution) await upsertExecution(this.db, execution, options.flowTriggersDue ? 'later' : undefined);
       return;
     }
     const { executionId, token } = lease.lease;
@@ -315,9 +315,9 @@ export class ExecutionRepository {
   }
 }
 
-async function upsertExecution(db: Db, execution: Execution, flowTriggersDue?: FlowTriggersDue | boolean): Promise<void> {
+async function upsertExecution(db: Db, execution: Execution, flowTriggersDue?: FlowTriggersDue): Promise<void> {
   const row = executionRow(execution);
-  const due = !flowTriggersDue ? {} : { flowTriggersDueAt: flowTriggersDue === 'now' ? sql`now()` : FLOW_TRIGGERS_DUE };
+  const due = flowTriggersDue ? { flowTriggersDueAt: flowTriggersDue === 'now' ? sql`now()` : FLOW_TRIGGERS_DUE } : {};
   await db
     .insert(executions)
     .values({ ...row, ...due })

@@ -24,16 +24,15 @@ export class StateWriter {
 
   /** A leased run's lease (see engine/queue): every batch is written only while its token holds. */
   private fence: { lease: Lease; leaseMs: number } | undefined;
-  /**
-   * Set once a batch wrote the execution terminal under the fence: that write let the lease go, and
-   * later writes (afterExecution tasks) keep it let go instead of renewing it.
-   */
-  private leaseEndedByWrite = false;
   /** Set once the fence refused a batch: this process no longer owns the execution and writes nothing more. */
   private fencedOut = false;
   private onFencedOut: ((error: unknown) => void) | undefined;
 
-  /** Set once the end was written: only that write marks it due for Flow triggers. */
+  /**
+   * Set once the end was stored. Under a fence that write let the lease go, and later writes
+   * (afterExecution tasks) keep it let go instead of renewing it; only that write marks the end due
+   * for Flow triggers.
+   */
   private endWritten = false;
 
   constructor(
@@ -62,7 +61,7 @@ export class StateWriter {
 
   /** Whether a stored write has let the lease go already (the execution ended): no release is needed. */
   get leaseEnded(): boolean {
-    return this.leaseEndedByWrite;
+    return this.fence !== undefined && this.endWritten;
   }
 
   markTaskRun(run: TaskRun): void {
@@ -122,11 +121,9 @@ export class StateWriter {
       // Upserts by id: repeating one after a dropped connection is safe, and a restart of the database
       // must not fail the execution.
       const ends = execution !== undefined && isTerminal(execution.state.current);
-      const endLease = this.leaseEndedByWrite || ends;
-      const fence = this.fence && { ...this.fence, endLease };
+      const fence = this.fence && { ...this.fence, endLease: this.endWritten || ends };
       const flowTriggersDue = ends && !this.endWritten && this.flowTriggers.watching();
       await retryTransient(() => this.repository.saveBatch(runs, execution, fence, { flowTriggersDue }));
-      if (fence && endLease) this.leaseEndedByWrite = true;
       if (ends) this.endWritten = true;
       if (flowTriggersDue) this.flowTriggers.marked();
     } catch (err) {

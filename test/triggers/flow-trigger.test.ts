@@ -2,6 +2,9 @@
  * Flow triggers end to end on both databases: flows made live as a sync makes them, executions run by
  * the engine, the dispatcher starting downstream flows with `trigger.*` and inputs from upstream outputs.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { executions, type Database } from '../../db/index.ts';
@@ -230,9 +233,6 @@ describeEachDatabase('Flow triggers', (open) => {
     });
 
     it('an orphan killed through a server (no evaluator there) is evaluated by a sweep: its alert starts', async () => {
-      const { mkdtemp } = await import('node:fs/promises');
-      const { tmpdir } = await import('node:os');
-      const { join } = await import('node:path');
       const server = createEngine({
         db: database.db, dataDir: await mkdtemp(join(tmpdir(), 'baton-server-')), flows: flows.flowSource(), env: {}, role: { runsExecutions: false },
       });

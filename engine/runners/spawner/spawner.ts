@@ -159,16 +159,15 @@ class Helper {
     if (this.gone || !this.child.connected) return Promise.reject(new SpawnerLostError(this.gone ?? 'the process spawner is disconnected'));
     const id = this.nextId++;
     this.busy();
+    let settleExit!: Pick<Pending, 'resolveExit' | 'rejectExit'>;
+    const exit = new Promise<CommandExit>((resolveExit, rejectExit) => (settleExit = { resolveExit, rejectExit }));
+    // Handled by whoever gets the command; one that never started has no exit to wait for.
+    exit.catch(() => undefined);
     return new Promise((resolve, reject) => {
-      const entry: Pending = { resolve, reject, exited: false, openStreams: 2, ended: { stdout: false, stderr: false }, received: { stdout: 0, stderr: 0 } } as Pending;
-      entry.streams = { stdout: this.outputStream(id, entry, 'stdout'), stderr: this.outputStream(id, entry, 'stderr') };
-      entry.exit = new Promise<CommandExit>((resolveExit, rejectExit) => {
-        entry.resolveExit = resolveExit;
-        entry.rejectExit = rejectExit;
-      });
-      // Handled by whoever gets the command; one that never started has no exit to wait for.
-      entry.exit.catch(() => undefined);
-      this.pending.set(id, entry);
+      const ended = { stdout: false, stderr: false };
+      const received = { stdout: 0, stderr: 0 };
+      const streams = { stdout: this.outputStream(id, { ended, received }, 'stdout'), stderr: this.outputStream(id, { ended, received }, 'stderr') };
+      this.pending.set(id, { resolve, reject, streams, exit, ...settleExit, exited: false, openStreams: 2, ended, received });
       this.child.send({ type: 'spawn', id, ...request });
     });
   }
@@ -178,7 +177,7 @@ class Helper {
    * once it has received half the helper's window: the helper pauses the pipe past the window, so a
    * slow reader here slows the command down, and a fast one costs one message per half window.
    */
-  private outputStream(id: number, entry: Pending, name: OutputStream): Readable {
+  private outputStream(id: number, entry: Pick<Pending, 'ended' | 'received'>, name: OutputStream): Readable {
     return new Readable({
       read: () => {
         if (entry.received[name] >= WINDOW_BYTES / 2) {
