@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { limitsFromEnv, type Limits } from '../config/index.ts';
 import type { Database, Db } from '../db/index.ts';
 import { ConcurrencyGate } from './concurrency/index.ts';
 import { WorkQueue } from './queue/index.ts';
@@ -39,6 +40,8 @@ export interface EngineOptions {
   workRoot?: string;
   /** Instance-level plugin defaults, applied after each flow's own (`forced` ones override the flow). */
   pluginDefaults?: readonly PluginDefault[];
+  /** Resource limits (default: BATON_LIMIT_* of `env`, else the safe defaults). */
+  limits?: Limits;
 }
 
 /** Assembles an Engine from its parts: database, local-disk storage, KV, env secrets. */
@@ -60,5 +63,6 @@ export function createEngine(options: EngineOptions): Engine {
     workRoot: options.workRoot ?? join(tmpdir(), 'baton-work'),
     env,
     pluginDefaults: options.pluginDefaults,
+    limits: options.limits ?? limitsFromEnv(env),
   }, options.role);
 }

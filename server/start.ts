@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { limitsFromEnv } from '../config/index.ts';
 import { openDatabase, type Database } from '../db/index.ts';
 import { createEngine, FlowTriggerDispatcher, newWorkerId, Scheduler, Worker, type Engine } from '../engine/index.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv, type SyncOutcome } from '../sync/index.ts';
@@ -144,6 +145,8 @@ export async function startServer(options: {
   const threads = workerThreads(env);
   const leaseMs = secondsSetting(env, 'BATON_LEASE_SECONDS');
   const graceDefault = secondsSetting(env, 'BATON_SHUTDOWN_GRACE_SECONDS') ?? 30_000;
+  // A bad BATON_LIMIT_* stops the start, naming the variable.
+  const limits = limitsFromEnv(env);
 
   let database: Database | undefined;
   const stops: Stop[] = [];
@@ -161,6 +164,7 @@ export async function startServer(options: {
       namespaceFiles: flows.namespaceFiles(),
       env,
       leaseMs,
+      limits,
       role: runs ? { runsExecutions: true, leaseOwner: newWorkerId() } : { runsExecutions: false },
     });
     stops.push(() => engine.idle());

@@ -1,3 +1,4 @@
+import type { Limits } from '../../config/index.ts';
 import type { ConcurrencyGate } from '../concurrency/index.ts';
 import type { WorkQueue } from '../queue/index.ts';
 import type { FlowDef, PluginDefault } from '../flow/types.ts';
@@ -45,4 +46,6 @@ export interface EngineResources {
    * own, so a flow's value wins unless the instance entry is `forced`.
    */
   pluginDefaults?: readonly PluginDefault[];
+  /** Resource limits every part enforces (config/limits.ts). */
+  limits: Limits;
 }
