@@ -8,6 +8,7 @@ const suites = [
   () => import('./docker.bench.ts'),
   () => import('./copyin.bench.ts'),
   () => import('./scale.bench.ts'),
+  () => import('./chaos.bench.ts'),
 ];
 
 for (const load of suites) {
