@@ -11,7 +11,23 @@ export DEBIAN_FRONTEND=noninteractive
 here="$(cd "$(dirname "$0")" && pwd)"
 recipe="$(sha256sum "$here/build.sh" | cut -c1-16)"
 label=baton.test-image.recipe
-mirror="${BATON_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+
+# The Debian mirror this machine's apt already uses (deb822 `URIs:` or one-line `deb URI suite`
+# entries whose suite is a release, not -security/-updates); BATON_DEBIAN_MIRROR overrides it.
+apt_mirror() {
+  local files=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources)
+  local file
+  for file in "${files[@]}"; do
+    [ -f "$file" ] || continue
+    case "$file" in
+      *.sources)
+        awk '/^URIs:/ { uri = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-(security|updates|backports)$/) { print uri; exit } }' "$file" ;;
+      *)
+        awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) !~ /-(security|updates|backports)$/) { print $i; exit } }' "$file" ;;
+    esac
+  done | head -n 1
+}
+mirror="${BATON_DEBIAN_MIRROR:-$(apt_mirror)}"
 
 log() { printf '== %s\n' "$*"; }
 
@@ -73,6 +89,7 @@ build_python() {
   local image=baton-test/python:3
   if up_to_date "$image"; then log "$image is up to date"; return; fi
   need_package debootstrap debootstrap
+  [ -n "$mirror" ] || { echo "build.sh: no Debian mirror found in apt's sources; set BATON_DEBIAN_MIRROR" >&2; exit 1; }
   new_scratch
   local root="${scratch[-1]}"
   log "debootstrap bookworm + python3 (takes a few minutes)"
