@@ -256,3 +256,16 @@ export const flowTriggerWindows = pgTable('flow_trigger_windows', {
   met: jsonb('met').notNull().default({}),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.namespace, t.flowId, t.triggerId] })]);
+
+/**
+ * Logged-in dashboard sessions. The signed cookie names its row; logout deletes it, so a cookie
+ * copied before a logout stays dead after a restart (the cookie key survives restarts when
+ * BATON_SESSION_SECRET is set). Anonymous sessions (CSRF tokens before login) have no row.
+ */
+export const dashboardSessions = pgTable('dashboard_sessions', {
+  /** SHA-256 (hex) of the session's nonce: the table never holds what a cookie carries. */
+  id: text('id').primaryKey(),
+  userName: text('user_name').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('dashboard_sessions_expires_idx').on(t.expiresAt)]);
