@@ -80,6 +80,12 @@ export const executions = pgTable('executions', {
   /** Set by a kill request for an execution another process runs; its heartbeat sees it and kills. */
   killRequested: boolean('kill_requested').notNull().default(false),
   /**
+   * Times a claim found the execution's lease expired rather than let go: the process running it
+   * crashed or hung (or lost the database for longer than the lease). Past `limits.executionCrashes`
+   * the execution is failed instead of resumed, so a poison execution cannot crash-loop its workers.
+   */
+  interruptions: integer('interruptions').notNull().default(0),
+  /**
    * Set with the terminal state when Flow triggers may react to it: until then the end has not been
    * evaluated for them. Cleared once it was; a row still due at this time (its process died before
    * evaluating, or the evaluation is taking long) is claimed and evaluated by any process running
