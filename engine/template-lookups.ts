@@ -1,3 +1,4 @@
+import type { Limits } from '../config/index.ts';
 import { KvKeyMissingError } from './kv/errors.ts';
 import type { KvStore } from './kv/types.ts';
 import type { SecretStore } from './secrets/types.ts';
@@ -8,14 +9,17 @@ export interface LookupResources {
   kv: KvStore;
   secrets: SecretStore;
   masker: { add(value: string): void };
+  /** The engine's limits; trigger templates render within them (default: DEFAULT_LIMITS). */
+  limits?: Readonly<Limits>;
 }
 
 /**
  * `kv()` and `secret()` for templates of a flow in `namespace` (tasks and triggers alike). A secret
  * that is read is registered with the masker, so it never shows in logs or outputs.
  */
-export function lookupServices(resources: LookupResources, namespace: string): Pick<TemplateServices, 'kv' | 'secret'> {
+export function lookupServices(resources: LookupResources, namespace: string): Pick<TemplateServices, 'kv' | 'secret' | 'limits'> {
   return {
+    limits: resources.limits,
     async kv(key, kvNamespace, errorOnMissing) {
       const entry = await resources.kv.get(kvNamespace ?? namespace, key);
       if (!entry) {

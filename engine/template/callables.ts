@@ -1,4 +1,6 @@
 // The contract shared by filters, functions and tests, and how call arguments are bound to it.
+import type { Limits } from '../../config/index.ts';
+import type { RenderBudget } from './render-budget.ts';
 
 /** I/O the template functions need; all async (kv, secret and read hit a database or disk). */
 export interface TemplateServices {
@@ -8,6 +10,8 @@ export interface TemplateServices {
   /** kestra:// URI or namespace file path */
   read?(path: string): Promise<string>;
   fileSize?(uri: string): Promise<number>;
+  /** The engine's limits (`templateRenderDepth`, `templateOutputChars`, `templateEvalMs`); default DEFAULT_LIMITS. */
+  limits?: Readonly<Limits>;
 }
 
 /** What a filter or function can reach while a template renders. */
@@ -15,6 +19,8 @@ export interface RenderScope {
   /** The variables the render was called with (Pebble's global scope). */
   readonly variables: Record<string, unknown>;
   readonly services: TemplateServices;
+  /** What this render may still spend; filters over large values charge their work to it. */
+  readonly budget: RenderBudget;
   /** Renders another template with the same variables and services (render()/renderOnce()). */
   renderNested(template: string, recursive: boolean): Promise<string>;
 }
@@ -24,6 +30,11 @@ export type Arguments = Record<string, unknown>;
 export interface TemplateFilter {
   /** Names of the positional arguments, in order; named arguments must use one of them. */
   readonly argumentNames: readonly string[];
+  /**
+   * The filter writes its input out as text (Java's toString, JSON, YAML): a list or map input is
+   * measured against the output limit before the filter runs.
+   */
+  readonly writesInput?: boolean;
   apply(input: unknown, args: Arguments, scope: RenderScope): unknown;
 }
 

@@ -1,6 +1,9 @@
 // Compiles the Pebble-dialect nunjucks AST into a tree of async closures. Rendering is async
 // because kv(), secret(), read(), fileSize() and render() reach a database or disk; everything
-// else resolves immediately. Strict lookups name the full path that was missing.
+// else resolves immediately. Strict lookups name the full path that was missing. Loops and macro
+// calls charge the render's budget, and every string or list an operator, filter or function makes
+// is measured against it (render-budget.ts), so no template can run or grow without end.
+import { LimitExceededError } from '../../config/index.ts';
 import { bindArguments, type RenderScope, type TemplateFilter, type TemplateTest } from './callables.ts';
 import { TemplateError, UndefinedVariableError } from './errors.ts';
 import { FILTERS } from './filters.ts';
@@ -10,16 +13,26 @@ import type { Node, NodeList } from './nunjucks.ts';
 import { arithmetic, comparison, contains, isIn, negate, range, type ArithmeticOperator, type ComparisonOperator } from './operators.ts';
 import { parseTemplate } from './parser.ts';
 import { TESTS } from './predicates.ts';
+import { Output } from './render-budget.ts';
 import { isMap, isNullish, isTruthy, javaToString, outputString } from './values.ts';
 
 /** Local variables (`set`, loop variables, macro arguments), innermost first. */
 interface Frame {
   readonly vars: Map<string, unknown>;
   readonly parent: Frame | null;
+  /** Macro calls this frame runs inside of. */
+  readonly calls: number;
 }
 
 type Evaluate = (scope: RenderScope, frame: Frame) => Promise<unknown>;
-type Emit = (scope: RenderScope, frame: Frame, out: string[]) => Promise<void>;
+type Emit = (scope: RenderScope, frame: Frame, out: Output) => Promise<void>;
+
+/**
+ * How deep macro calls may nest. Pebble on the JVM stops a macro that calls itself without end
+ * with a StackOverflowError after a few thousand levels; here each level is a pending promise, so
+ * without a bound memory would fill first (the time limit would come too late).
+ */
+const MAX_MACRO_CALLS = 1000;
 
 interface Macro {
   readonly params: readonly string[];
@@ -49,14 +62,14 @@ class TemplateCompiler {
 
   compileRoot(root: NodeList): CompiledTemplate {
     const body = this.statements(root.children);
-    const newFrame = (): Frame => ({ vars: new Map(), parent: null });
+    const newFrame = (): Frame => ({ vars: new Map(), parent: null, calls: 0 });
     const single = root.children.length === 1 ? this.singleExpression(root.children[0]) : undefined;
     return {
       source: this.source,
       async render(scope) {
-        const out: string[] = [];
+        const out = new Output(scope.budget);
         await body(scope, newFrame(), out);
-        return out.join('');
+        return out.toString();
       },
       evaluate: single && ((scope) => single(scope, newFrame())),
     };
@@ -109,7 +122,9 @@ class TemplateCompiler {
   private output(node: Node): Emit {
     const value = this.positioned(this.expression(node), node);
     return async (scope, frame, out) => {
-      out.push(outputString(await value(scope, frame)));
+      const v = await value(scope, frame);
+      if (typeof v === 'object' && v !== null) scope.budget.checkWritten(v, 'a value written as JSON');
+      out.push(outputString(v));
     };
   }
 
@@ -142,24 +157,27 @@ class TemplateCompiler {
   }
 
   private forStatement(node: Node): Emit {
-    const iterable = this.positioned(this.expression(node.arr as Node), node);
     const nameNode = node.name as Node;
     const names = nameNode.typename === 'Array' ? (nameNode as NodeList).children.map((n) => n.value as string) : [nameNode.value as string];
+    const arr = this.expression(node.arr as Node);
+    const iterable = this.positioned(async (scope, frame) => iterationItems(await arr(scope, frame), names.length), node);
     const body = this.statement(node.body as Node);
     const otherwise = node.else_ ? this.statement(node.else_ as Node) : undefined;
     return async (scope, frame, out) => {
-      const items = iterationItems(await iterable(scope, frame), names.length);
+      const items = (await iterable(scope, frame)) as unknown[];
       if (items.length === 0) {
         if (otherwise) await otherwise(scope, frame, out);
         return;
       }
       for (let i = 0; i < items.length; i++) {
+        const pause = scope.budget.charge();
+        if (pause) await pause;
         const vars = new Map<string, unknown>();
         const item = items[i];
         if (names.length === 1) vars.set(names[0], item);
         else names.forEach((name, j) => vars.set(name, (item as unknown[])[j] ?? null));
         vars.set('loop', { index: i, revindex: items.length - i - 1, first: i === 0, last: i === items.length - 1, length: items.length });
-        await body(scope, { vars, parent: frame }, out);
+        await body(scope, { vars, parent: frame, calls: frame.calls }, out);
       }
     };
   }
@@ -196,9 +214,9 @@ class TemplateCompiler {
   private capture(body: Node): Evaluate {
     const emit = this.statement(body);
     return async (scope, frame) => {
-      const out: string[] = [];
+      const out = new Output(scope.budget);
       await emit(scope, frame, out);
-      return out.join('');
+      return out.toString();
     };
   }
 
@@ -267,7 +285,10 @@ class TemplateCompiler {
         return async (scope, frame) => {
           const a = await left(scope, frame);
           const b = await right(scope, frame);
-          return (isNullish(a) ? '' : javaToString(a)) + (isNullish(b) ? '' : javaToString(b));
+          // Lists and maps are written out by `~`: measure them before their text is built.
+          if (typeof a === 'object' && a !== null) scope.budget.checkWritten(a, "the left side of '~'");
+          if (typeof b === 'object' && b !== null) scope.budget.checkWritten(b, "the right side of '~'");
+          return scope.budget.checkValue((isNullish(a) ? '' : javaToString(a)) + (isNullish(b) ? '' : javaToString(b)), "'~'");
         };
       }
       case 'Comparison': {
@@ -281,11 +302,11 @@ class TemplateCompiler {
       }
       case 'Contains': {
         const [left, right] = this.operands(node);
-        return async (scope, frame) => contains(await left(scope, frame), await right(scope, frame));
+        return async (scope, frame) => contains(await left(scope, frame), await right(scope, frame), scope.budget);
       }
       case 'Range': {
         const [left, right] = this.operands(node);
-        return async (scope, frame) => range(await left(scope, frame), await right(scope, frame));
+        return async (scope, frame) => scope.budget.checkValue(range(await left(scope, frame), await right(scope, frame)), "'..'");
       }
       case 'Coalesce':
         return this.coalesce(node);
@@ -295,7 +316,7 @@ class TemplateCompiler {
     const op = ARITHMETIC[node.typename];
     if (op) {
       const [left, right] = this.operands(node);
-      return async (scope, frame) => arithmetic(op, await left(scope, frame), await right(scope, frame));
+      return async (scope, frame) => scope.budget.checkValue(arithmetic(op, await left(scope, frame), await right(scope, frame), scope.budget), `'${op}'`);
     }
     throw this.compileError(`Unsupported expression "${node.typename}"`, node);
   }
@@ -368,7 +389,7 @@ class TemplateCompiler {
       return async (scope, frame) => {
         const obj = await target(scope, frame);
         const name = javaToString(await method(scope, frame));
-        return callMethod(obj, name, await evaluateAll(positional, scope, frame));
+        return scope.budget.checkValue(callMethod(obj, name, await evaluateAll(positional, scope, frame)), `the method '${name}'`);
       };
     }
     if (callee.typename !== 'Symbol') throw this.compileError(`${expressionText(callee)} is not a function`, callee);
@@ -379,7 +400,13 @@ class TemplateCompiler {
       const fn = Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
       if (!fn) throw new Error(`Function or Macro [${name}] does not exist.`);
       const args = bindArguments('function', name, fn.argumentNames, await evaluateAll(positional, scope, frame), await evaluateNamed(named, scope, frame));
-      return await fn.call(args, scope);
+      const result = scope.budget.checkValue(await fn.call(args, scope), `the function '${name}'`);
+      // range() and read() do work in proportion to what they return.
+      if (typeof result === 'string' || Array.isArray(result)) {
+        const pause = scope.budget.charge(result.length);
+        if (pause) await pause;
+      }
+      return result;
     };
   }
 
@@ -391,15 +418,18 @@ class TemplateCompiler {
     scope: RenderScope,
     frame: Frame,
   ): Promise<string> {
+    if (frame.calls >= MAX_MACRO_CALLS) throw new Error(`Macro calls nest more than ${MAX_MACRO_CALLS} deep at '${name}' (a macro that calls itself without end?)`);
+    const pause = scope.budget.charge();
+    if (pause) await pause;
     const args = bindArguments('macro', name, macro.params, await evaluateAll(positional, scope, frame), await evaluateNamed(named, scope, frame));
     const vars = new Map<string, unknown>();
     for (const param of macro.params) {
       const fallback = macro.defaults.get(param);
       vars.set(param, Object.hasOwn(args, param) ? args[param] : fallback ? await fallback(scope, frame) : null);
     }
-    const out: string[] = [];
-    await macro.body(scope, { vars, parent: null }, out);
-    return out.join('');
+    const out = new Output(scope.budget);
+    await macro.body(scope, { vars, parent: null, calls: frame.calls + 1 }, out);
+    return out.toString();
   }
 
   private filter(node: Node): Evaluate {
@@ -420,7 +450,11 @@ class TemplateCompiler {
         value = null;
       }
       const args = bindArguments('filter', name, filter.argumentNames, await evaluateAll(positional, scope, frame), await evaluateNamed(named, scope, frame));
-      return await filter.apply(value, args, scope);
+      if (filter.writesInput && typeof value === 'object' && value !== null) scope.budget.checkWritten(value, `the input of the filter '${name}'`);
+      // A filter's work grows with its input: charge it, so filters in a loop reach the clock.
+      const pause = scope.budget.charge(typeof value === 'string' || Array.isArray(value) ? value.length : 1);
+      if (pause) await pause;
+      return scope.budget.checkValue(await filter.apply(value, args, scope), `the filter '${name}'`);
     };
   }
 
@@ -470,7 +504,7 @@ class TemplateCompiler {
       try {
         return await evaluate(scope, frame);
       } catch (err) {
-        if (err instanceof TemplateError) throw err;
+        if (err instanceof TemplateError || err instanceof LimitExceededError) throw err;
         const message = err instanceof Error ? err.message : String(err);
         throw new TemplateError(`${message} (${this.source}:${node.lineno + 1})`, {
           expression: this.source,

@@ -8,13 +8,17 @@ import { formatDecimal } from './decimal-format.ts';
 import { formatDate, plus, systemDefaultZone, toZonedDateTime, zoneOf, type ZonedDateTime } from './java-date.ts';
 import { javaSplit } from './java-methods.ts';
 import { applyJq } from './jq.ts';
+import type { RenderBudget } from './render-budget.ts';
 import { isEmptyValue, isMap, isNullish, javaCompare, javaEquals, javaToString, toJson, typeName } from './values.ts';
 
 const filter = (argumentNames: readonly string[], apply: TemplateFilter['apply']): TemplateFilter => ({ argumentNames, apply });
 
+/** A filter that turns its input into text first (see TemplateFilter.writesInput). */
+const writing = (argumentNames: readonly string[], apply: TemplateFilter['apply']): TemplateFilter => ({ argumentNames, apply, writesInput: true });
+
 /** A filter of a string input; null stays null, other values are converted with Java's toString. */
 const stringFilter = (argumentNames: readonly string[], apply: (input: string, args: Arguments) => unknown): TemplateFilter =>
-  filter(argumentNames, (input, args) => (isNullish(input) ? null : apply(javaToString(input), args)));
+  writing(argumentNames, (input, args) => (isNullish(input) ? null : apply(javaToString(input), args)));
 
 function requireList(input: unknown, name: string): unknown[] {
   if (!Array.isArray(input)) throw new Error(`'${name}' filter can only be applied to List. Actual type was: ${typeName(input)}`);
@@ -121,27 +125,38 @@ const substring = (pick: (input: string, separator: string) => string, name: str
   stringFilter(['separator'], (input, args) => pick(input, stringArg(args, 'separator', `${name}' filter`, true) as string));
 
 function indent(kind: 'indent' | 'nindent'): TemplateFilter {
-  return filter(['amount', 'prefix'], (input, args) => {
+  return writing(['amount', 'prefix'], (input, args, scope) => {
     if (isNullish(input)) return null;
     const text = javaToString(input);
     if (text === '') return text;
     if (args.amount === undefined) throw new Error(`The '${kind}' filter expects an integer as argument 'amount'.`);
     const amount = integerArg(args, 'amount', `${kind}' filter`) as number;
     if (amount < 0) throw new Error(`The '${kind}' filter expects a positive integer >=0 as argument 'amount'.`);
-    const prefix = (stringArg(args, 'prefix', `${kind}' filter`) ?? ' ').repeat(amount);
+    const unit = stringArg(args, 'prefix', `${kind}' filter`) ?? ' ';
+    scope.budget.checkSize(unit.length * amount, `the indentation of the '${kind}' filter`);
+    const prefix = unit.repeat(amount);
     const newLine = text.includes('\r\n') ? '\r\n' : text.includes('\n\r') ? '\n\r' : text.includes('\r') && !text.includes('\n') ? '\r' : '\n';
     const base = kind === 'nindent' ? newLine + text : text;
-    return base.split(newLine).join(newLine + prefix);
+    const lines = base.split(newLine);
+    scope.budget.checkSize(base.length + (lines.length - 1) * prefix.length, `the result of the '${kind}' filter`);
+    return lines.join(newLine + prefix);
   });
 }
 
 /** Kestra's replace: a map of replacements, applied in order, optionally as regular expressions, through lists and maps. */
-function replaceDeep(value: unknown, pairs: [string, string][], regexp: boolean): unknown {
-  if (Array.isArray(value)) return value.map((v) => replaceDeep(v, pairs, regexp));
-  if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceDeep(v, pairs, regexp)]));
+function replaceDeep(value: unknown, pairs: [string, string][], regexp: boolean, budget: RenderBudget): unknown {
+  if (Array.isArray(value)) return value.map((v) => replaceDeep(v, pairs, regexp, budget));
+  if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceDeep(v, pairs, regexp, budget)]));
   let data = javaToString(value);
   for (const [from, to] of pairs) {
-    data = regexp ? data.replace(new RegExp(from, 'g'), to.replace(/\\\$/g, '$$$$')) : data.split(from).join(to);
+    if (regexp) {
+      data = budget.checkValue(data.replace(new RegExp(from, 'g'), to.replace(/\\\$/g, '$$$$')), "the result of the 'replace' filter");
+    } else {
+      // Each replacement may be longer than what it replaces: size the result before building it.
+      const parts = data.split(from);
+      budget.checkSize(data.length + (parts.length - 1) * (to.length - from.length), "the result of the 'replace' filter");
+      data = parts.join(to);
+    }
   }
   return data;
 }
@@ -204,10 +219,15 @@ export const FILTERS: Record<string, TemplateFilter> = {
     const list = requireList(input, 'last');
     return list[list.length - 1] ?? null;
   }),
-  join: filter(['separator'], (input, args) => {
+  join: writing(['separator'], (input, args, scope) => {
     if (isNullish(input)) return null;
     if (!Array.isArray(input)) throw new Error("The 'join' filter expects that the input is either a collection or an array.");
-    return input.map(javaToString).join(stringArg(args, 'separator', "join' filter") ?? '');
+    const separator = stringArg(args, 'separator', "join' filter") ?? '';
+    const items = input.map(javaToString);
+    let size = separator.length * Math.max(items.length - 1, 0);
+    for (const item of items) size += item.length;
+    scope.budget.checkSize(size, "the result of the 'join' filter");
+    return items.join(separator);
   }),
   length: filter([], (input) => {
     if (isNullish(input)) return 0;
@@ -251,7 +271,7 @@ export const FILTERS: Record<string, TemplateFilter> = {
   }),
   sort: filter([], (input) => sortList(input, false)),
   rsort: filter([], (input) => sortList(input, true)),
-  split: filter(['delimiter', 'limit'], (input, args) => {
+  split: writing(['delimiter', 'limit'], (input, args) => {
     if (isNullish(input)) return null;
     const delimiter = stringArg(args, 'delimiter', "split' filter");
     if (delimiter === undefined) throw new Error('missing delimiter parameter in split filter');
@@ -268,23 +288,23 @@ export const FILTERS: Record<string, TemplateFilter> = {
   sha512: hash('sha512'),
   urldecode: stringFilter([], urlDecode),
   slugify: stringFilter([], slugify),
-  startsWith: filter(['value'], (input, args) => javaToString(input).startsWith(javaToString(args.value))),
-  endsWith: filter(['value'], (input, args) => javaToString(input).endsWith(javaToString(args.value))),
+  startsWith: writing(['value'], (input, args) => javaToString(input).startsWith(javaToString(args.value))),
+  endsWith: writing(['value'], (input, args) => javaToString(input).endsWith(javaToString(args.value))),
   substringBefore: substring((s, sep) => (sep === '' ? '' : s.includes(sep) ? s.slice(0, s.indexOf(sep)) : s), 'substringBefore'),
   substringBeforeLast: substring((s, sep) => (sep === '' || !s.includes(sep) ? s : s.slice(0, s.lastIndexOf(sep))), 'substringBeforeLast'),
   substringAfter: substring((s, sep) => (sep === '' ? s : s.includes(sep) ? s.slice(s.indexOf(sep) + sep.length) : ''), 'substringAfter'),
   substringAfterLast: substring((s, sep) => (sep === '' || !s.includes(sep) ? '' : s.slice(s.lastIndexOf(sep) + sep.length)), 'substringAfterLast'),
   indent: indent('indent'),
   nindent: indent('nindent'),
-  replace: filter(['replace_pairs', 'regexp'], (input, args) => {
+  replace: writing(['replace_pairs', 'regexp'], (input, args, scope) => {
     if (isNullish(input)) return null;
     const pairs = args.replace_pairs;
     if (isNullish(pairs)) throw new Error("The argument 'replace_pairs' is required.");
     if (!isMap(pairs)) throw new Error("The argument 'replace_pairs' must be a map, e.g. {'from': 'to'}.");
     const entries = Object.entries(pairs).map(([k, v]) => [k, javaToString(v)] as [string, string]);
-    return replaceDeep(input, entries, args.regexp === true);
+    return replaceDeep(input, entries, args.regexp === true, scope.budget);
   }),
-  escapeChar: filter(['type'], (input, args) => {
+  escapeChar: writing(['type'], (input, args) => {
     if (isNullish(input)) return null;
     const type = stringArg(args, 'type', "escapeChar' filter", true)!.toUpperCase();
     if (!['SINGLE', 'DOUBLE', 'SHELL'].includes(type)) {
@@ -292,10 +312,10 @@ export const FILTERS: Record<string, TemplateFilter> = {
     }
     return escapeDeep(input, type);
   }),
-  toJson: filter(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
-  json: filter(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
-  jsonEncode: filter(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
-  yaml: filter([], (input) => (isNullish(input) ? 'null\n' : toYamlText(input, { lineWidth: 0, indentSeq: false }))),
+  toJson: writing(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
+  json: writing(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
+  jsonEncode: writing(['includeNulls'], (input, args) => toJson(input, args.includeNulls === true)),
+  yaml: writing([], (input) => (isNullish(input) ? 'null\n' : toYamlText(input, { lineWidth: 0, indentSeq: false }))),
   keys: filter([], (input) => {
     if (isNullish(input)) return null;
     if (isMap(input)) return Object.keys(input);
@@ -312,9 +332,12 @@ export const FILTERS: Record<string, TemplateFilter> = {
     if (typeof input !== 'string') throw new Error(`'number' filter can only be applied to String. Actual type was: ${typeName(input)}`);
     return parseNumber(input, (stringArg(args, 'type', "number' filter") ?? '').toUpperCase());
   }),
-  flatten: filter([], (input) => {
+  flatten: filter([], (input, _args, scope) => {
     if (isNullish(input)) return null;
     if (!Array.isArray(input)) throw new Error("The 'flatten' filter can only be applied to lists.");
+    let size = 0;
+    for (const item of input) size += Array.isArray(item) ? item.length : 1;
+    scope.budget.checkSize(size, "the result of the 'flatten' filter");
     return input.flatMap((item) => (Array.isArray(item) ? item : [item]));
   }),
   chunk: filter(['size'], (input, args) => {
@@ -328,13 +351,17 @@ export const FILTERS: Record<string, TemplateFilter> = {
     for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
     return out;
   }),
-  distinct: filter([], (input) => {
+  distinct: filter([], (input, _args, scope) => {
     if (isNullish(input)) return null;
     const out: unknown[] = [];
-    for (const item of requireList(input, 'distinct')) if (!out.some((o) => javaEquals(o, item))) out.push(item);
+    for (const item of requireList(input, 'distinct')) {
+      // Quadratic in the list's length: the deadline is checked inside.
+      scope.budget.spend(out.length);
+      if (!out.some((o) => javaEquals(o, item))) out.push(item);
+    }
     return out;
   }),
-  jq: filter(['expression'], async (input, args) => {
+  jq: writing(['expression'], async (input, args) => {
     if (isNullish(input)) return null;
     return applyJq(input, stringArg(args, 'expression', "jq' filter", true)!);
   }),

@@ -120,7 +120,14 @@ export const FUNCTIONS: Record<string, TemplateFunction> = {
     const value = parsed[subkey];
     return typeof value === 'object' && value !== null ? toJson(value, true) : javaToString(value);
   }),
-  read: fn(['path'], async (args, scope) => service(scope, 'read', 'read')(stringArg(args, 'path', "read' function", true)!)),
+  read: fn(['path'], async (args, scope) => {
+    const path = stringArg(args, 'path', "read' function", true)!;
+    // A file's text becomes one string: size an execution file before it is read into memory.
+    if (path.startsWith('kestra://') && scope.services.fileSize) {
+      scope.budget.checkSize(await scope.services.fileSize(path), `the file read by read('${path}')`);
+    }
+    return service(scope, 'read', 'read')(path);
+  }),
   fileSize: fn(['path'], async (args, scope) => service(scope, 'fileSize', 'fileSize')(stringArg(args, 'path', "fileSize' function", true)!)),
   fromJson: fn(['json'], (args) => parseJson(args, 'fromJson')),
   json: fn(['json'], (args) => parseJson(args, 'json')),
@@ -137,7 +144,10 @@ export const FUNCTIONS: Record<string, TemplateFunction> = {
   currentEachOutput: fn(['outputs'], currentEachOutput),
   uuid: fn([], () => randomUUID()),
   id: fn([], () => base62Id()),
-  printContext: fn([], (_args, scope) => toJson(scope.variables)),
+  printContext: fn([], (_args, scope) => {
+    scope.budget.checkWritten(scope.variables, "the context written by 'printContext'");
+    return toJson(scope.variables);
+  }),
   randomInt: fn(['lower', 'upper'], (args) => {
     const lower = integerArg(args, 'lower', "randomInt' function", true)!;
     const upper = integerArg(args, 'upper', "randomInt' function", true)!;

@@ -1,4 +1,7 @@
 // Pebble's operators on JavaScript values (OperatorUtils plus Kestra's `in` and string comparison).
+// Operators whose work grows with their operands take the render's budget, to measure what they
+// build before building it and to stop at the time limit inside their own loops.
+import type { RenderBudget } from './render-budget.ts';
 import { isMap, isNullish, javaCompare, javaEquals, javaToString, typeName } from './values.ts';
 
 export type ArithmeticOperator = '+' | '-' | '*' | '/' | '%' | '//' | '**';
@@ -17,14 +20,24 @@ const OPERATION_NAMES: Record<ArithmeticOperator, string> = {
  * `+` concatenates when either side is a string and appends to a list on the left; otherwise
  * both sides must be numbers. Two integers follow Java's long arithmetic (10 / 4 is 2).
  */
-export function arithmetic(op: ArithmeticOperator, a: unknown, b: unknown): unknown {
+export function arithmetic(op: ArithmeticOperator, a: unknown, b: unknown, budget?: RenderBudget): unknown {
   if (op === '+') {
-    if (typeof a === 'string' || typeof b === 'string') return javaToString(a) + javaToString(b);
-    if (Array.isArray(a)) return Array.isArray(b) ? [...a, ...b] : [...a, b];
+    if (typeof a === 'string' || typeof b === 'string') {
+      if (budget && typeof a === 'object' && a !== null) budget.checkWritten(a, "the left side of '+'");
+      if (budget && typeof b === 'object' && b !== null) budget.checkWritten(b, "the right side of '+'");
+      return javaToString(a) + javaToString(b);
+    }
+    if (Array.isArray(a)) {
+      budget?.checkSize(a.length + (Array.isArray(b) ? b.length : 1), "'+'");
+      return Array.isArray(b) ? [...a, ...b] : [...a, b];
+    }
   }
   if (op === '-' && Array.isArray(a)) {
     const removed = Array.isArray(b) ? b : [b];
-    return a.filter((item) => !removed.some((r) => javaEquals(item, r)));
+    return a.filter((item) => {
+      budget?.spend(removed.length);
+      return !removed.some((r) => javaEquals(item, r));
+    });
   }
   if (typeof a !== 'number' || typeof b !== 'number') {
     throw new Error(`invalid operands for mathematical operation [${OPERATION_NAMES[op]}]: ${typeName(a)} and ${typeName(b)}`);
@@ -83,10 +96,15 @@ export function comparison(op: ComparisonOperator, a: unknown, b: unknown): bool
 }
 
 /** Pebble's `contains`: list membership (or all of a list), map key, substring. */
-export function contains(container: unknown, item: unknown): boolean {
+export function contains(container: unknown, item: unknown, budget?: RenderBudget): boolean {
   if (isNullish(container)) return false;
   if (Array.isArray(container)) {
-    if (Array.isArray(item)) return item.every((i) => container.some((c) => javaEquals(c, i)));
+    if (Array.isArray(item)) {
+      return item.every((i) => {
+        budget?.spend(container.length);
+        return container.some((c) => javaEquals(c, i));
+      });
+    }
     return container.some((c) => javaEquals(c, item));
   }
   if (container instanceof Map) return container.has(item);
