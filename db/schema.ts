@@ -196,6 +196,8 @@ export const syncState = pgTable('sync_state', {
   lastSuccessAt: ts('last_success_at'),
   /** `[{path, line, column, message}]` of the last refused commit, or the fetch error. */
   errors: jsonb('errors').notNull().default([]),
+  /** `[{path, line, column, message}]`: what the last commit read holds that is not synced (symbolic links, submodules). */
+  warnings: jsonb('warnings').notNull().default([]),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
 
