@@ -49,7 +49,15 @@ export interface CompiledTemplate {
 
 /** Parses and compiles; syntax errors and unknown filters/tests are reported here, not at render. */
 export function compileTemplate(source: string): CompiledTemplate {
-  return new TemplateCompiler(source).compileRoot(parseTemplate(source));
+  const root = parseTemplate(source);
+  try {
+    return new TemplateCompiler(source).compileRoot(root);
+  } catch (err) {
+    if (err instanceof TemplateError) throw err;
+    // nunjucks's parser accepts some malformed input with holes in the tree (`{{ |() }}`); whatever
+    // the compiler trips on there is a syntax error of the template, not a failure of Baton.
+    throw new TemplateError(`Invalid template syntax (${source}:1)`, { expression: source, line: 1, column: 1, cause: err });
+  }
 }
 
 const ARITHMETIC: Record<string, ArithmeticOperator> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', FloorDiv: '//', Pow: '**' };
@@ -222,7 +230,9 @@ class TemplateCompiler {
 
   // ---- expressions --------------------------------------------------------------------------
 
-  private expression(node: Node): Evaluate {
+  private expression(node: Node | null): Evaluate {
+    // nunjucks's parser leaves a hole for some malformed input (`{{ |.x }}`) instead of failing.
+    if (!node) throw new TemplateError(`An expression is missing (${this.source})`, { expression: this.source });
     switch (node.typename) {
       case 'Literal': {
         const value = node.value;

@@ -263,6 +263,12 @@ describe('syntax errors', () => {
   it('reports an unknown function at render time', async () => {
     expect((await renderError('{{ nope() }}')).message).toContain('Function or Macro [nope] does not exist.');
   });
+
+  it('reports input the parser leaves holes in as a syntax error, not a crash (found by test/hardening/template-fuzz)', async () => {
+    expect((await renderError('{{|.@}}')).message).toBe('An expression is missing ({{|.@}})');
+    expect((await renderError('{{|()}}')).message).toBe('Invalid template syntax ({{|()}}:1)');
+    expect(checkTemplateSyntax('{{|()}}')!.message).toBe('Invalid template syntax ({{|()}}:1)');
+  });
 });
 
 describe('render recursion', () => {
