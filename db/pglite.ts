@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -352,26 +352,31 @@ export async function openPglite(dataDir: string): Promise<Database> {
 // Data directories this process holds, to tell "still open here" from a lock left by a crash.
 const heldHere = new Set<string>();
 
-/** Takes `<pgdata>.lock` (holding our pid); resolves to its release. */
+/**
+ * Takes `<pgdata>.lock`; resolves to its release. The lock names our pid and, on Linux, which process
+ * that pid is (the boot and the start time): after a crash the pid may be reused by another process
+ * (in a container, the same few pids come back at every restart), and a lock naming it must not
+ * block the start for ever.
+ */
 async function lockDataDir(pgdata: string): Promise<() => Promise<void>> {
   const lockFile = `${pgdata}.lock`;
   await mkdir(dirname(pgdata), { recursive: true });
   for (let attempt = 0; ; attempt++) {
     try {
-      await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      await writeFile(lockFile, lockContent(process.pid), { flag: 'wx' });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
         throw new DatabaseError(`cannot lock the embedded database ${pgdata}: ${reasonOf(error)}`, { cause: error });
       }
-      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (holder === process.pid ? heldHere.has(pgdata) : isAlive(holder)) {
+      const holder = await readLock(lockFile);
+      if (holder.pid === process.pid ? heldHere.has(pgdata) : holdsLock(holder)) {
         throw new DatabaseError(
-          `the embedded database ${pgdata} is already open in process ${holder}; ` +
+          `the embedded database ${pgdata} is already open in process ${holder.pid}; ` +
             'PGlite allows one process at a time (use a PostgreSQL DATABASE_URL to share a database)',
         );
       }
-      await unlink(lockFile).catch(() => {}); // stale: its process is gone
+      await unlink(lockFile).catch(() => {}); // stale: its process is gone, or the pid is another process's now
     }
   }
   heldHere.add(pgdata);
@@ -379,6 +384,80 @@ async function lockDataDir(pgdata: string): Promise<() => Promise<void>> {
     heldHere.delete(pgdata);
     await unlink(lockFile).catch(() => {});
   };
+}
+
+/** Which process a pid is: the pid is reused, the pair (boot, start time) never is. */
+interface ProcessIdentity {
+  bootId: string;
+  /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat): immune to wall-clock changes. */
+  startTicks: string;
+}
+
+/** What a lock file says: its pid, the identity of the process that wrote it (absent off Linux and in older locks), its mtime. */
+interface LockHolder {
+  pid: number;
+  identity?: ProcessIdentity;
+  writtenAtMs: number;
+}
+
+/** `<pid>` on the first line, `<boot id> <start ticks>` on the second when known. */
+function lockContent(pid: number): string {
+  const identity = processIdentity(pid);
+  return identity ? `${pid}\n${identity.bootId} ${identity.startTicks}\n` : String(pid);
+}
+
+async function readLock(lockFile: string): Promise<LockHolder> {
+  const [text, info] = await Promise.all([readFile(lockFile, 'utf8').catch(() => ''), stat(lockFile).catch(() => undefined)]);
+  const [pidLine = '', identityLine = ''] = text.split('\n');
+  const [bootId, startTicks] = identityLine.trim().split(' ');
+  return {
+    pid: Number(pidLine.trim()),
+    identity: bootId && startTicks ? { bootId, startTicks } : undefined,
+    writtenAtMs: info?.mtimeMs ?? 0,
+  };
+}
+
+/**
+ * Older locks name only a pid. Their process wrote them after it started, so a process with that pid
+ * that started well after the lock was written is another one. "Well after": the two times come from
+ * the wall clock, which may have been stepped meanwhile (NTP, a resumed VM).
+ */
+const LEGACY_LOCK_CLOCK_SLACK_MS = 5 * 60_000;
+
+/** Whether the process a lock names still holds it: alive, and (where this can be told) the same process. */
+function holdsLock(holder: LockHolder): boolean {
+  if (!isAlive(holder.pid)) return false;
+  const current = processIdentity(holder.pid);
+  if (!current) return true; // cannot tell (no /proc): a live pid holds it
+  if (holder.identity) return holder.identity.bootId === current.bootId && holder.identity.startTicks === current.startTicks;
+  const startedAtMs = processStartMs(current);
+  return startedAtMs === undefined || startedAtMs <= holder.writtenAtMs + LEGACY_LOCK_CLOCK_SLACK_MS;
+}
+
+/** The pid's identity from /proc, or undefined (not Linux, no such process, /proc hidden). */
+function processIdentity(pid: number): ProcessIdentity | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return startTicks && /^\d+$/.test(startTicks) && bootId ? { bootId, startTicks } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux reports start times in USER_HZ ticks, 100 a second on every architecture Node runs on. */
+const USER_HZ = 100;
+
+/** When the process started, by the wall clock (boot time + start ticks), or undefined. */
+function processStartMs(identity: ProcessIdentity): number | undefined {
+  try {
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(bootSeconds) ? (bootSeconds + Number(identity.startTicks) / USER_HZ) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {
