@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { limitsFromEnv, type Limits } from '../config/index.ts';
+import { logFullLinesFromEnv, limitsFromEnv, type Limits } from '../config/index.ts';
 import type { Database, Db } from '../db/index.ts';
 import { ConcurrencyGate } from './concurrency/index.ts';
 import { WorkQueue } from './queue/index.ts';
@@ -49,10 +49,13 @@ export function createEngine(options: EngineOptions): Engine {
   const env = options.env ?? process.env;
   const masker = new SecretMasker();
   const repository = new ExecutionRepository(options.db);
+  const limits = options.limits ?? limitsFromEnv(env);
+  const storage = new LocalDiskStorage(join(options.dataDir, 'storage'));
   return new Engine({
     repository,
-    logs: new LogWriter(repository, (text) => masker.mask(text)),
-    storage: new LocalDiskStorage(join(options.dataDir, 'storage')),
+    // BATON_LOG_FULL_LINES: a line cut at the limit is also kept whole in internal storage.
+    logs: new LogWriter(repository, (text) => masker.mask(text), { limits, fullLines: logFullLinesFromEnv(env) ? storage : undefined }),
+    storage,
     kv: new DbKvStore(options.db),
     secrets: options.secrets ?? new EnvSecretStore(env),
     masker,
@@ -63,6 +66,6 @@ export function createEngine(options: EngineOptions): Engine {
     workRoot: options.workRoot ?? join(tmpdir(), 'baton-work'),
     env,
     pluginDefaults: options.pluginDefaults,
-    limits: options.limits ?? limitsFromEnv(env),
+    limits,
   }, options.role);
 }

@@ -508,7 +508,11 @@ export class Engine {
     if (watched) this.hooks.flowTriggersMarked(execution.id);
   }
 
-  /** Resolves once every execution started in the background (subflows without `wait`) has ended. */
+  /**
+   * Resolves once every execution started in the background (subflows without `wait`) has ended and
+   * every log line written so far is stored (a server's and `baton run`'s last step before closing the
+   * database: lines of runs handed back, or of a task still stopping, would otherwise be lost with it).
+   */
   async idle(): Promise<void> {
     while (this.background.size) await Promise.allSettled([...this.background]);
   }
@@ -611,6 +615,8 @@ export class Engine {
 
   private observeTaskRun(run: TaskRun): void {
     const histories = run.state.histories;
+    // Failures are reported by the writer itself; idle() only waits.
+    await this.resources.logs.flush().catch(() => undefined);
     // From the last time it was created or restarted: a restarted task run's wait is not its duration.
     let from = run.state.startDate;
     for (let i = histories.length - 1; i >= 0; i--) {

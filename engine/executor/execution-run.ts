@@ -39,6 +39,13 @@ const EXECUTOR_PROPERTIES = new Set([
 
 /** Raised inside an attempt when the task's `timeout` elapses. */
 class TaskTimeout extends Error {
+/**
+ * How long a killed or timed-out task may take to stop before its attempt ends anyway: the runners'
+ * SIGTERM→SIGKILL grace (5 s by default) and reading the output left in the pipes. A plugin that ignores
+ * its signal must not hold the execution hostage longer than this.
+ */
+const STOPPING_TASK_WAIT_MS = 7_000;
+
   constructor(readonly timeout: string) {
     super(`Task timed out after ${timeout}`);
     this.name = 'TaskTimeout';
@@ -330,7 +337,8 @@ export class ExecutionRun {
       const attemptNumber = earlierAttempts + tries;
       const attempt = { state: newState('RUNNING') };
       run.attempts.push(attempt);
-      const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber });
+      // The location lets a line cut at the log line limit be stored whole under the task run (BATON_LOG_FULL_LINES).
+      const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber }, { namespace: this.execution.namespace, flowId: this.execution.flowId });
       const controller = new AbortController();
       const onKill = () => controller.abort(new Error('killed'));
       this.killController.signal.addEventListener('abort', onKill, { once: true });
@@ -391,6 +399,7 @@ export class ExecutionRun {
     }
   }
 
+      let running: Promise<unknown> | undefined;
   /** Flowable tasks: the plugin orchestrates children through `runTasks`; their states merge. */
   private async runFlowable(plugin: TaskPlugin, task: TaskDef, run: TaskRun, scope: Scope): Promise<StateType> {
     const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: null });
@@ -398,6 +407,7 @@ export class ExecutionRun {
     let cleanup: (() => Promise<void>) | undefined;
     try {
       const variables = this.variables(task, run, scope);
+        running = work;
       const props = await this.renderProps(plugin, task, variables);
       const built = this.taskContext(task, run, scope, {
         attemptNumber: 1,
@@ -414,6 +424,10 @@ export class ExecutionRun {
       cleanup = built.cleanup;
       const result = await plugin.run(built.context);
       if (result?.outputs) run.outputs = this.resources.masker.maskDeep(result.outputs);
+        // Killed or timed out: the command is still being stopped. What it prints until it ends (its last
+        // line without a newline included) belongs to this attempt, logged before the attempt's end and
+        // the execution's last log flush, not after them (or never, once the process has exited).
+        if (running && controller.signal.aborted) await settledWithin(running, STOPPING_TASK_WAIT_MS);
       if (result?.state) childStates.push(result.state);
       return mergeChildStates(childStates);
     } catch (err) {
@@ -671,3 +685,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+/** Resolves when `work` settles or after `ms`, whichever comes first; never rejects. */
+function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work.then(() => undefined, () => undefined), waited]).finally(() => clearTimeout(timer));
+}
+

@@ -1,3 +1,4 @@
+import type { Limits } from '../../config/index.ts';
 import type { FlowDef, TaskDef } from '../flow/types.ts';
 import type { StateType } from '../state.ts';
 import type { LogLevel } from '../logs/types.ts';
@@ -103,6 +104,8 @@ export interface TaskContext<Props = Record<string, unknown>> {
   workingDirectory(): Promise<string>;
   /** Register a value that must never appear in logs or outputs. */
   maskSecret(value: string): void;
+  /** The engine's resource limits (config/limits.ts); absent outside an engine, where the defaults apply. */
+  limits?: Limits;
   /** Flowables: run children sequentially; resolves to their merged state. */
   runTasks(tasks: TaskDef[], options?: RunTasksOptions): Promise<StateType>;
   /** Subflow: start another flow, optionally waiting for its end. */

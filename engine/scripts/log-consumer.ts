@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS, LimitExceededError, type Limits } from '../../config/index.ts';
 import type { LogLevel } from '../logs/types.ts';
 import type { TaskLogger } from '../plugins/types.ts';
 import type { OutputStream } from '../runners/index.ts';
@@ -13,6 +14,9 @@ export const STDERR_LOG_LEVEL: LogLevel = 'ERROR';
  * What Kestra's DefaultLogConsumer does with a script's output: text lines become log lines
  * (stdout INFO, stderr ERROR), protocol lines feed `vars`, metrics and extra log lines.
  * Lines are counted per stream, protocol lines included, as Kestra counts them for `warningOnStdErr`.
+ *
+ * Output past `limits.taskLogBytes` (line terminators counted, both streams together) is not logged:
+ * `exceeded` is set, `onLimit` is called once (the caller stops the command), and later lines are dropped.
  */
 export class ScriptLogConsumer {
   stdoutLines = 0;
@@ -20,10 +24,25 @@ export class ScriptLogConsumer {
   /** Outputs sent through the protocol; a later line replaces a top-level key (Kestra's `putAll`). */
   readonly vars: Record<string, unknown> = {};
   readonly metrics: ScriptMetric[] = [];
+  /** Bytes of output received so far, as UTF-8 with one byte per line terminator. */
+  outputBytes = 0;
+  /** Set once the output went past `taskLogBytes`. */
+  exceeded: LimitExceededError | undefined;
 
-  constructor(private readonly logger: TaskLogger) {}
+  constructor(
+    private readonly logger: TaskLogger,
+    private readonly options: { limits?: Limits; onLimit?: (error: LimitExceededError) => void } = {},
+  ) {}
 
   accept(stream: OutputStream, line: string): void {
+    if (this.exceeded) return;
+    const limits = this.options.limits ?? DEFAULT_LIMITS;
+    this.outputBytes += Buffer.byteLength(line, 'utf8') + 1;
+    if (this.outputBytes > limits.taskLogBytes) {
+      this.exceeded = new LimitExceededError('taskLogBytes', 'Command stopped, its log output', limits);
+      this.options.onLimit?.(this.exceeded);
+      return;
+    }
     if (stream === 'stderr') this.stderrLines++;
     else this.stdoutLines++;
     const parsed = parseProtocolLine(line);

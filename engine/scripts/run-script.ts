@@ -102,7 +102,12 @@ export async function runScript(ctx: TaskContext<unknown>, spec: ScriptSpec): Pr
   ctx.logger.debug(`Using task runner '${runner.type}'`);
   throwIfKilled(ctx);
 
-  const consumer = new ScriptLogConsumer(ctx.logger);
+  // The command stops when the task is killed or times out, and when its output goes past the task log limit.
+  const stop = new AbortController();
+  const forwardAbort = () => stop.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) forwardAbort();
+  else ctx.signal.addEventListener('abort', forwardAbort, { once: true });
+  const consumer = new ScriptLogConsumer(ctx.logger, { limits: ctx.limits, onLimit: (error) => stop.abort(error) });
   let result: RunnerResult;
   try {
     result = await runner.run({
@@ -111,7 +116,7 @@ export async function runScript(ctx: TaskContext<unknown>, spec: ScriptSpec): Pr
       outputDir,
       // WORKING_DIR and OUTPUT_DIR win over a task env of the same name, as in Kestra.
       env: { ...(spec.env ?? {}), WORKING_DIR: workingDir, OUTPUT_DIR: outputDir },
-      signal: ctx.signal,
+      signal: stop.signal,
       onLine: (stream, line) => consumer.accept(stream, line),
       containerImage: spec.containerImage,
       options: { ...(spec.taskRunner ?? {}) },
@@ -127,7 +132,11 @@ export async function runScript(ctx: TaskContext<unknown>, spec: ScriptSpec): Pr
   } catch (error) {
     if (isRunnerError(error)) throw new TaskFailure(error.message, { cause: error });
     throw error;
+  } finally {
+    ctx.signal.removeEventListener('abort', forwardAbort);
   }
+  // The lines printed up to the limit are logged; the task fails naming the limit and its variable.
+  if (consumer.exceeded) throw new TaskFailure(consumer.exceeded.message, { cause: consumer.exceeded });
   metrics.push(...consumer.metrics);
   if (result.killed) throwIfKilled(ctx, `Command stopped before its end (exit code ${result.exitCode})`);
 
