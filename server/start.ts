@@ -168,6 +168,8 @@ export async function startServer(options: {
       role: runs ? { runsExecutions: true, leaseOwner: newWorkerId() } : { runsExecutions: false },
     });
     stops.push(() => engine.idle());
+    // Log lines the database refused (then stored escaped) or could not store at all, in Baton's own log.
+    engine.resources.logs.onWriteFailure((error) => logger[error.lost ? 'error' : 'warn'](error.message));
     const log = (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => logger[level](data ?? {}, message);
 
     let url = '';
@@ -191,8 +193,6 @@ export async function startServer(options: {
         loopback: plan!.loopback,
         log,
       });
-    // Log lines the database refused (then stored escaped) or could not store at all, in Baton's own log.
-    engine.resources.logs.onWriteFailure((error) => logger[error.lost ? 'error' : 'warn'](error.message));
       const port = options.port ?? Number(env.PORT || 8080);
       const server = await new Promise<ServerType>((resolve) => {
         const s = serve({ fetch: app.fetch, port, hostname: plan!.host }, () => resolve(s));

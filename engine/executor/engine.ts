@@ -515,6 +515,8 @@ export class Engine {
    */
   async idle(): Promise<void> {
     while (this.background.size) await Promise.allSettled([...this.background]);
+    // Failures are reported by the writer itself; idle() only waits.
+    await this.resources.logs.flush().catch(() => undefined);
   }
 
   /**
@@ -615,8 +617,6 @@ export class Engine {
 
   private observeTaskRun(run: TaskRun): void {
     const histories = run.state.histories;
-    // Failures are reported by the writer itself; idle() only waits.
-    await this.resources.logs.flush().catch(() => undefined);
     // From the last time it was created or restarted: a restarted task run's wait is not its duration.
     let from = run.state.startDate;
     for (let i = histories.length - 1; i >= 0; i--) {

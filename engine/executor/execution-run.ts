@@ -37,8 +37,6 @@ const EXECUTOR_PROPERTIES = new Set([
   'logLevel', 'logToFile', 'workerGroup', 'errors', 'finally',
 ]);
 
-/** Raised inside an attempt when the task's `timeout` elapses. */
-class TaskTimeout extends Error {
 /**
  * How long a killed or timed-out task may take to stop before its attempt ends anyway: the runners'
  * SIGTERM→SIGKILL grace (5 s by default) and reading the output left in the pipes. A plugin that ignores
@@ -46,6 +44,8 @@ class TaskTimeout extends Error {
  */
 const STOPPING_TASK_WAIT_MS = 7_000;
 
+/** Raised inside an attempt when the task's `timeout` elapses. */
+class TaskTimeout extends Error {
   constructor(readonly timeout: string) {
     super(`Task timed out after ${timeout}`);
     this.name = 'TaskTimeout';
@@ -346,6 +346,7 @@ export class ExecutionRun {
       let state: StateType;
       let outputs: Record<string, unknown> | undefined;
       let cleanup: (() => Promise<void>) | undefined;
+      let running: Promise<unknown> | undefined;
       try {
         const timeout = task.timeout === undefined ? undefined : String(await this.render(task.timeout, run, task, scope));
         const variables = this.variables(task, run, scope);
@@ -353,6 +354,7 @@ export class ExecutionRun {
         const built = this.taskContext(task, run, scope, { attemptNumber, props, variables, logger, signal: controller.signal });
         cleanup = built.cleanup;
         const work = plugin.run(built.context);
+        running = work;
         const aborted = new Promise<never>((_, reject) => {
           if (timeout) {
             timer = setTimeout(() => {
@@ -369,6 +371,10 @@ export class ExecutionRun {
         state = result?.state ?? 'SUCCESS';
         outputs = result?.outputs;
       } catch (err) {
+        // Killed or timed out: the command is still being stopped. What it prints until it ends (its last
+        // line without a newline included) belongs to this attempt, logged before the attempt's end and
+        // the execution's last log flush, not after them (or never, once the process has exited).
+        if (running && controller.signal.aborted) await settledWithin(running, STOPPING_TASK_WAIT_MS);
         if (this.killed) {
           state = 'KILLED';
         } else {
@@ -399,7 +405,6 @@ export class ExecutionRun {
     }
   }
 
-      let running: Promise<unknown> | undefined;
   /** Flowable tasks: the plugin orchestrates children through `runTasks`; their states merge. */
   private async runFlowable(plugin: TaskPlugin, task: TaskDef, run: TaskRun, scope: Scope): Promise<StateType> {
     const logger = this.resources.logs.logger({ executionId: run.executionId, taskRunId: run.id, taskId: run.taskId, attemptNumber: null });
@@ -407,7 +412,6 @@ export class ExecutionRun {
     let cleanup: (() => Promise<void>) | undefined;
     try {
       const variables = this.variables(task, run, scope);
-        running = work;
       const props = await this.renderProps(plugin, task, variables);
       const built = this.taskContext(task, run, scope, {
         attemptNumber: 1,
@@ -424,10 +428,6 @@ export class ExecutionRun {
       cleanup = built.cleanup;
       const result = await plugin.run(built.context);
       if (result?.outputs) run.outputs = this.resources.masker.maskDeep(result.outputs);
-        // Killed or timed out: the command is still being stopped. What it prints until it ends (its last
-        // line without a newline included) belongs to this attempt, logged before the attempt's end and
-        // the execution's last log flush, not after them (or never, once the process has exited).
-        if (running && controller.signal.aborted) await settledWithin(running, STOPPING_TASK_WAIT_MS);
       if (result?.state) childStates.push(result.state);
       return mergeChildStates(childStates);
     } catch (err) {
@@ -673,6 +673,13 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Resolves when `work` settles or after `ms`, whichever comes first; never rejects. */
+function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work.then(() => undefined, () => undefined), waited]).finally(() => clearTimeout(timer));
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -685,10 +692,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
-/** Resolves when `work` settles or after `ms`, whichever comes first; never rejects. */
-function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([work.then(() => undefined, () => undefined), waited]).finally(() => clearTimeout(timer));
-}
-
