@@ -212,18 +212,28 @@ export async function startServer(options: {
     let stopWorker: Stop | undefined;
     let stopScheduler: Stop | undefined;
     if (runs) {
-      // The embedded database has no other process: leases left by a crash of this one end now.
-      if (database.driver === 'pglite') {
-        const expired = await engine.resources.queue.expireAll();
-        if (expired) logger.info(`resuming ${expired} execution(s) left unfinished by the last run`);
-      }
       // Flow triggers react to executions ending, which happens where they run.
       const flowTriggers = new FlowTriggerDispatcher({ db, engine, flows: liveFlows, log });
       flowTriggers.start();
       worker = new Worker({ engine, threads, log });
       await worker.start();
       const started = worker;
+      // The embedded database has no other process: leases left by a crash of this one end now, and the
+      // worker resumes those executions in the background. Nothing of the start waits for them (a start
+      // must answer even when one of them is what crashed the last run: its claims count that, and past
+      // BATON_LIMIT_EXECUTION_CRASHES it is failed instead of resumed, see Engine.runClaimed).
+      const resuming = database.driver === 'pglite'
+        ? engine.resources.queue.expireAll().then(
+          (expired) => {
+            if (expired === 0) return;
+            logger.info(`resuming ${expired} execution(s) left unfinished by the last run`);
+            started.wake();
+          },
+          (error: unknown) => logger.warn(`executions left unfinished by the last run are not resumed yet: ${(error as Error).message}`),
+        )
+        : Promise.resolve();
       stopWorker = async (graceMs) => {
+        await resuming;
         const { finished, handedBack } = await started.stop(graceMs);
         if (handedBack) logger.warn(`worker stopped: ${finished} execution(s) finished, ${handedBack} handed back to other workers`);
         await flowTriggers.stop();

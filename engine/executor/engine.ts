@@ -1,7 +1,9 @@
+import { LimitExceededError } from '../../config/index.ts';
+import { isTransientDatabaseError, retryTransient } from '../../db/index.ts';
 import type { FlowDef } from '../flow/types.ts';
 import { resolveInputs } from '../inputs/index.ts';
 import type { SubflowRequest, SubflowResult } from '../plugins/types.ts';
-import { isCreated, isTerminal, newState, transition } from '../state.ts';
+import { canTransition, isCreated, isTerminal, isoDuration, newState, transition, type State, type StateType } from '../state.ts';
 import { childUri, executionPrefix, inputPrefix } from '../storage/index.ts';
 import { renderTyped } from '../template/index.ts';
 import { newId } from '../ids.ts';
@@ -12,6 +14,7 @@ import { TaskRunDurations } from './metrics.ts';
 import { labelsToList, type Execution, type TaskRun } from './model.ts';
 import { planReplay, planRestart } from './rerun-plan.ts';
 import type { EngineResources } from './resources.ts';
+import type { EndFence } from './repository.ts';
 import { readablePrefixes, templateServices } from './task-context.ts';
 import { ENDED_CHANNEL, type Lease } from '../queue/index.ts';
 
@@ -31,6 +34,13 @@ export interface ExecuteRequest {
  * The snapshot is the listener's to keep; it is taken only when someone listens.
  */
 export type ExecutionListener = (execution: Execution) => void;
+
+/**
+ * Called once when this process ends an execution FAILED because of a fault rather than a task: a
+ * write the database refused, an error the walk could not handle, or too many interruptions of the
+ * processes running it. For the process's own log: the execution's log has the reason too.
+ */
+export type RunFailureListener = (executionId: string, reason: string) => void;
 
 interface ParentLink {
   run: ExecutionRun;
@@ -82,6 +92,7 @@ export class Engine {
   private readonly children = new Map<string, Set<string>>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly executionListeners = new Set<ExecutionListener>();
+  private readonly failureListeners = new Set<RunFailureListener>();
   /** Executions a restart is preparing; a second restart of one of them is refused. */
   private readonly restarting = new Set<string>();
   /** Durations of the task runs this process ran (the `/metrics` histogram). */
@@ -127,6 +138,12 @@ export class Engine {
   watchEndsForFlowTriggers(watch: FlowTriggerWatch): () => void {
     this.flowTriggerWatches.add(watch);
     return () => this.flowTriggerWatches.delete(watch);
+  }
+
+  /** Executions this process failed because of a fault, not a task (see RunFailureListener). */
+  onRunFailure(listener: RunFailureListener): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   /** Every change of every execution of this engine (SSE follow, the dashboard), without polling. */
@@ -201,6 +218,13 @@ export class Engine {
         if (refused) return refused;
       }
       return await run.run();
+    } catch (error) {
+      // Not ours to end (another process claimed it, or the run was handed back), or the database is
+      // away (the execution is resumed once it is back): as it is.
+      if (!ownsIt || run.abandoned || isTransientDatabaseError(error)) throw error;
+      // Anything else fails the same way again: end it FAILED, once, rather than release it to be
+      // claimed and fail again in a loop.
+      return await this.failRun(run, error);
     } finally {
       if (heartbeat) clearInterval(heartbeat);
       // An abandoned run keeps its concurrency slot: the process that resumes the execution holds it.
@@ -297,24 +321,96 @@ export class Engine {
       await queue.release(lease);
       return execution;
     }
+    // A kill asked while nobody could act on it (its process stuck or dead, or handing it back), or
+    // left half done by a process that died while KILLING: it ends KILLED here, nothing runs.
+    if (lease.row?.killRequested || execution.state.current === 'KILLING') {
+      return this.endClaimed(lease, execution, 'KILLED', 'Execution killed: a kill was requested while no process could act on it');
+    }
+    const poisoned = this.interruptedTooOften(lease);
+    if (poisoned) {
+      this.reportFailure(execution.id, poisoned.message);
+      return this.endClaimed(lease, execution, 'FAILED', `Execution failed: ${poisoned.message}`);
+    }
     let flow: FlowDef;
     try {
       flow = await this.claimedFlowOf(execution);
     } catch (error) {
       // Its flow revision is gone: it can never run; end it FAILED rather than claim it forever.
-      execution.state = transition(execution.state, 'FAILED', `execution ${execution.id}`);
-      this.resources.logs.logger({ executionId: execution.id, taskRunId: null, taskId: null, attemptNumber: null }).error((error as Error).message);
-      await this.storeEnd(execution);
-      this.notify(execution);
-      await this.resources.logs.flush();
-      await queue.release(lease);
-      return execution;
+      return this.endClaimed(lease, execution, 'FAILED', (error as Error).message);
     }
     this.maskSecretInputs(flow, execution);
     const run = this.track(flow, execution, await this.readablePrefixesOf(execution));
     run.useLease(lease, queue);
     this.notify(execution);
     return this.run(run);
+  }
+
+  /**
+   * Whether a claimed execution has been interrupted more often than `limits.executionCrashes`: each
+   * time, the process running it died or hung (its lease expired), and resuming it again would most
+   * likely take this one down too. Undefined when it may run.
+   */
+  interruptedTooOften(lease: Lease): LimitExceededError | undefined {
+    const times = lease.interruptions ?? lease.row?.interruptions ?? 0;
+    const { limits } = this.resources;
+    if (times <= limits.executionCrashes) return undefined;
+    return new LimitExceededError(
+      'executionCrashes',
+      `interrupted ${times} times: the process running it crashed or hung (or lost its database) each time, so it is not resumed again`,
+      limits,
+    );
+  }
+
+  /** Ends a claimed execution without running it (killed, poisoned, its flow gone); the end lets the lease go. */
+  private async endClaimed(lease: Lease, execution: Execution, state: 'KILLED' | 'FAILED', message: string): Promise<Execution> {
+    const logger = this.resources.logs.logger({ executionId: execution.id, taskRunId: null, taskId: null, attemptNumber: null });
+    if (state === 'FAILED') logger.error(message);
+    else logger.warn(message);
+    const ended = endedState(execution, state);
+    if (!(await this.storeEnd(ended, state, { lease }))) {
+      // Claimed meanwhile by another process (this lease expired): theirs now.
+      await this.resources.logs.flush();
+      return execution;
+    }
+    this.notify(ended);
+    await this.resources.logs.flush();
+    return ended;
+  }
+
+  /**
+   * Ends a run FAILED after an error it could not handle (a write the database refused, a bug): what
+   * still runs stops, the reason is logged, and the end is stored in one statement that writes states
+   * only (the execution's own data may be what was refused). An end stored already stands.
+   */
+  private async failRun(run: ExecutionRun, error: unknown): Promise<Execution> {
+    const e = run.execution;
+    run.stop('its run failed');
+    const logger = this.resources.logs.logger({ executionId: e.id, taskRunId: null, taskId: null, attemptNumber: null });
+    if (run.endStored) {
+      // Its end stands; what failed after it (afterExecution tasks, their writes) is only said.
+      logger.error(`After the end of the execution: ${describeFault(error)}`);
+    } else {
+      const reason = `Execution failed: ${describeFault(error)}`;
+      logger.error(reason);
+      this.reportFailure(e.id, reason);
+      const failed = endedState(e, 'FAILED');
+      e.state = failed.state;
+      e.taskRunList = failed.taskRunList;
+      const fence: EndFence = run.lease ? { lease: run.lease } : 'unleased';
+      if (await retryTransient(() => this.storeEnd(e, 'FAILED', fence))) this.notify(e);
+    }
+    await this.resources.logs.flush().catch(() => undefined);
+    return e;
+  }
+
+  private reportFailure(executionId: string, reason: string): void {
+    for (const listener of this.failureListeners) {
+      try {
+        listener(executionId, reason);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
   }
 
   /**
@@ -484,17 +580,23 @@ export class Engine {
     const execution = await this.resources.repository.findExecution(executionId);
     if (!execution) throw new ExecutionNotFoundError(executionId);
     if (isTerminal(execution.state.current)) throw new ExecutionStateError(executionId, execution.state.current, 'kill');
-    // Another process runs it under a live lease: its heartbeat sees the request and kills it there.
-    if (await this.resources.queue.requestKill(executionId)) return execution;
-    // Nobody runs it: end it here, first fencing out whoever held it last, so it cannot write after.
-    await this.resources.queue.fenceOut(executionId);
-    for (const run of execution.taskRunList) {
-      if (!isTerminal(run.state.current)) run.state = transition(run.state, 'KILLED', `task run ${run.id}`);
+    const { queue } = this.resources;
+    // Another process runs it under a live lease: its heartbeat sees the request and kills it there. A
+    // process that is stuck never does; whoever claims it once its lease expires ends it KILLED.
+    if (await queue.requestKill(executionId)) return execution;
+    // Nobody runs it (CREATED and not yet claimed, or orphaned): ended here, by one statement that
+    // applies only while nobody holds it and fences out whoever held it last.
+    const killed = endedState(execution, 'KILLED');
+    if (await this.storeEnd(killed, 'KILLED', 'orphan')) {
+      this.notify(killed);
+      return killed;
     }
-    execution.state = transition(execution.state, 'KILLED', `execution ${executionId}`);
-    await this.storeEnd(execution);
-    this.notify(execution);
-    return execution;
+    // Claimed in between: its new holder kills it; or it ended meanwhile.
+    if (await queue.requestKill(executionId)) return execution;
+    const now = await this.resources.repository.findExecution(executionId);
+    if (!now) throw new ExecutionNotFoundError(executionId);
+    if (isTerminal(now.state.current)) throw new ExecutionStateError(executionId, now.state.current, 'kill');
+    return now;
   }
 
   /**
@@ -502,10 +604,11 @@ export class Engine {
    * Flow triggers: for this process's evaluator to clear once it has evaluated it, or, when none here
    * watches (a `baton server`), for the sweep of a process that runs executions.
    */
-  private async storeEnd(execution: Execution): Promise<void> {
+  private async storeEnd(execution: Execution, taskRunState: 'FAILED' | 'KILLED', fence: EndFence): Promise<boolean> {
     const watched = this.hooks.flowTriggersWatching();
-    await this.resources.repository.replaceExecution(execution, [], { flowTriggersDue: watched ? 'later' : 'now' });
-    if (watched) this.hooks.flowTriggersMarked(execution.id);
+    const ended = await this.resources.repository.endExecution(execution, taskRunState, fence, { flowTriggersDue: watched ? 'later' : 'now' });
+    if (ended && watched) this.hooks.flowTriggersMarked(execution.id);
+    return ended;
   }
 
   /**
@@ -538,9 +641,14 @@ export class Engine {
     return run && !isTerminal(run.execution.state.current) ? run.execution : undefined;
   }
 
-  /** The execution as it is now: from memory while it runs here, else from the database. */
+  /**
+   * The execution as it is now: from memory while its run is here (until that run is over, so what
+   * this returns and what a kill here answers agree), else from the database.
+   */
   async findExecution(id: string): Promise<Execution | undefined> {
-    return this.runningExecution(id) ?? (await this.resources.repository.findExecution(id));
+    const run = this.runs.get(id)?.run;
+    if (run && !run.abandoned) return run.execution;
+    return this.resources.repository.findExecution(id);
   }
 
   /**
@@ -669,6 +777,46 @@ export class Engine {
     const execution = await done;
     return { executionId: execution.id, state: execution.state.current, outputs: execution.outputs ?? {} };
   }
+}
+
+/**
+ * A copy of the execution ended in `state` with every task run that had not ended, for an end stored
+ * outside a walk (ExecutionRepository.endExecution writes the same to the stored rows).
+ */
+function endedState(execution: Execution, state: 'FAILED' | 'KILLED'): Execution {
+  return {
+    ...execution,
+    state: endState(execution.state, state, `execution ${execution.id}`),
+    taskRunList: execution.taskRunList.map((run) => (isTerminal(run.state.current) ? run : { ...run, state: endState(run.state, state, `task run ${run.id}`) })),
+  };
+}
+
+/**
+ * `state` moved to a terminal `to`. From a state that does not lead there — an end reached in memory
+ * whose write failed, so the stored execution never ended — the history says so as it happened.
+ */
+function endState(state: State, to: StateType, subject: string): State {
+  if (canTransition(state.current, to)) return transition(state, to, subject);
+  const date = new Date().toISOString();
+  return {
+    current: to,
+    histories: [...state.histories, { state: to, date }],
+    startDate: state.startDate,
+    endDate: date,
+    duration: isoDuration(Date.parse(date) - Date.parse(state.startDate)),
+  };
+}
+
+/** An error as a reason in a log line: its message and its causes' (a driver's error names the statement's fault). */
+function describeFault(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    let message = e instanceof Error ? e.message : String(e);
+    // drizzle puts the whole statement and its parameters in the message: the cause says what was wrong.
+    if (message.startsWith('Failed query:')) message = 'a statement was refused by the database';
+    if (message && !parts.includes(message)) parts.push(message.length > 500 ? `${message.slice(0, 500)}…` : message);
+  }
+  return parts.join(': ') || 'unknown error';
 }
 
 /** A copy listeners may keep: states are replaced, never mutated (see state.ts); attempts lists grow in place. */

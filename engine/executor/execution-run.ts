@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
+import { LimitExceededError } from '../../config/index.ts';
 import { parseIsoDuration } from '../duration.ts';
 import { applyPluginDefaults } from '../flow/index.ts';
 import type { FlowDef, TaskDef } from '../flow/types.ts';
@@ -11,7 +13,8 @@ import {
 import { renderTyped, renderValue } from '../template/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { labelsToMap } from './model.ts';
-import { buildOutputs } from './outputs.ts';
+import { nextTurn } from './event-loop-turns.ts';
+import { LiveOutputs } from './outputs.ts';
 import { StateWriter } from './state-writer.ts';
 import type { EngineResources } from './resources.ts';
 import { nextRetryDelay } from './retry.ts';
@@ -84,6 +87,13 @@ export class ExecutionRun {
   private readonly prior = new Map<string, TaskRun[]>();
   private readonly killController = new AbortController();
   private readonly writer: StateWriter;
+  /** Every task run of the list by id, and the last one of each task id in list order (see variables()). */
+  private readonly runsById = new Map<string, TaskRun>();
+  private readonly lastRunOfTask = new Map<string, TaskRun>();
+  /** The write of the execution's state that failed for good, if one did (see halt). */
+  private writeFailure: unknown;
+  /** `outputs.*` of the walk; task runs' outputs are set through setOutputs so it stays current. */
+  private readonly liveOutputs: LiveOutputs;
 
   constructor(
     private readonly resources: EngineResources,
@@ -97,14 +107,26 @@ export class ExecutionRun {
       watching: () => hooks.flowTriggersWatching(),
       marked: () => hooks.flowTriggersMarked(execution.id),
     });
+    this.writer.onFailure((error) => this.halt(error));
+    // Every attempt running at once listens to it: a ForEach with `concurrencyLimit: 0` has thousands.
+    setMaxListeners(0, this.killController.signal);
     execution.taskRunList.forEach((run, index) => {
       this.seqOf.set(run.id, index);
+      this.runsById.set(run.id, run);
+      this.lastRunOfTask.set(run.taskId, run);
       const key = priorKey(run.taskId, run.parentTaskRunId, run.value);
       const same = this.prior.get(key);
       if (same) same.push(run);
       else this.prior.set(key, [run]);
     });
     this.seq = execution.taskRunList.length;
+    this.liveOutputs = new LiveOutputs(this.runsById, (run) => this.seqOf.get(run.id) ?? 0);
+    for (const run of execution.taskRunList) this.liveOutputs.update(run);
+  }
+
+  private setOutputs(run: TaskRun, outputs: Record<string, unknown>): void {
+    run.outputs = outputs;
+    this.liveOutputs.update(run);
   }
 
   get killed(): boolean {
@@ -116,8 +138,34 @@ export class ExecutionRun {
     if (this.killed || isTerminal(this.execution.state.current)) return;
     this.execution.state = transition(this.execution.state, 'KILLING', `execution ${this.execution.id}`);
     this.markExecution();
-    await this.writer.flush();
+    // A write that failed is the run's to report (it ends FAILED, see halt); the kill goes on.
+    await this.writer.flush().catch(() => undefined);
     this.killController.abort(new Error('killed'));
+  }
+
+  /**
+   * A write of the execution's state failed for good (the database refused it, or stayed unreachable):
+   * what runs stops, nothing more is written, and run() rejects with the error once the walk has
+   * unwound, for the engine to end the execution FAILED with the reason (Engine.run).
+   */
+  private halt(error: unknown): void {
+    if (this.writeFailure !== undefined) return;
+    this.writeFailure = error;
+    this.killController.abort(new Error('its state could not be stored', { cause: error }));
+  }
+
+  /** Whether the execution's end is stored: what fails after it (afterExecution tasks) cannot change it. */
+  get endStored(): boolean {
+    return this.writer.endStored;
+  }
+
+  /**
+   * Stops what runs and writes nothing more, without ending the execution: the engine ends it itself
+   * (FAILED, after a failure the walk could not handle) in one statement.
+   */
+  stop(reason: string): void {
+    this.writer.fenceOff();
+    if (!this.killController.signal.aborted) this.killController.abort(new Error(`stopped: ${reason}`));
   }
 
   /** Task runs this walk found interrupted by the death of their previous runner (see resubmitInterrupted). */
@@ -135,7 +183,7 @@ export class ExecutionRun {
 
   /** Records the subflow execution a task run started, at once, so a resumed parent can find it. */
   async recordSubflow(taskRun: TaskRun, executionId: string): Promise<void> {
-    taskRun.outputs = { ...(taskRun.outputs ?? {}), executionId };
+    this.setOutputs(taskRun, { ...(taskRun.outputs ?? {}), executionId });
     this.save(taskRun);
     // Stored before the child runs: a crash from here on finds it.
     await this.writer.flush();
@@ -223,6 +271,8 @@ export class ExecutionRun {
     let state = await this.runList(this.flow.tasks, ROOT_SCOPE);
     // Abandoned: another process resumes the execution; nothing more happens here (no errors, finally…).
     if (this.abandonedReason) return e;
+    // Its state cannot be stored: nothing more runs (no errors, finally…); the engine fails it.
+    if (this.writeFailure !== undefined) throw this.writeFailure;
     if (isFailure(state) && !this.killed && this.flow.errors?.length) {
       await this.runList(this.flow.errors, ROOT_SCOPE);
     }
@@ -278,6 +328,21 @@ export class ExecutionRun {
     const earlier = this.takePrior(task.id, scope);
     // Ended in an earlier walk: its state stands and its outputs stay in the list; nothing runs.
     if (earlier && isTerminal(earlier.state.current)) return earlier.state.current;
+    // Tasks that never wait on I/O would otherwise hold the event loop from start to end.
+    const turn = nextTurn();
+    if (turn) await turn;
+    if (!earlier && this.execution.taskRunList.length >= this.resources.limits.executionTaskRuns) {
+      // No task run for it: the list is full. Its parent (or the execution) fails, saying why.
+      const error = new LimitExceededError(
+        'executionTaskRuns', `task '${task.id}' cannot start: execution ${this.execution.id} holds ${this.execution.taskRunList.length} task runs`, this.resources.limits,
+      );
+      const parent = scope.parent;
+      const logger = parent
+        ? this.resources.logs.logger({ executionId: parent.executionId, taskRunId: parent.id, taskId: parent.taskId, attemptNumber: null })
+        : this.executionLogger();
+      logger.error(error.message);
+      return 'FAILED';
+    }
     const run = earlier ?? this.newTaskRun(task, scope);
     if (earlier) this.resubmitInterrupted(earlier);
     this.save(run);
@@ -387,8 +452,14 @@ export class ExecutionRun {
         this.killController.signal.removeEventListener('abort', onKill);
       }
       if (cleanup) this.cleanUpLater(cleanup);
+      const unstorable = outputs && this.unstorableOutputs(outputs, task, run);
+      if (unstorable) {
+        logger.error(unstorable.message);
+        outputs = undefined;
+        if (!this.killed) state = 'FAILED';
+      }
       attempt.state = transition(attempt.state, state, `attempt ${attemptNumber} of ${run.id}`);
-      if (outputs) run.outputs = this.resources.masker.maskDeep(outputs);
+      if (outputs) this.setOutputs(run, this.resources.masker.maskDeep(outputs));
       if (state !== 'FAILED' || this.killed) {
         if (state === 'SUCCESS' && tries > 1 && task.retry?.warningOnRetry) state = 'WARNING';
         return state;
@@ -427,18 +498,40 @@ export class ExecutionRun {
       });
       cleanup = built.cleanup;
       const result = await plugin.run(built.context);
-      if (result?.outputs) run.outputs = this.resources.masker.maskDeep(result.outputs);
+      const unstorable = result?.outputs && this.unstorableOutputs(result.outputs, task, run);
+      if (unstorable) throw unstorable;
+      if (result?.outputs) this.setOutputs(run, this.resources.masker.maskDeep(result.outputs));
       if (result?.state) childStates.push(result.state);
       return mergeChildStates(childStates);
     } catch (err) {
       if (this.killed) return 'KILLED';
       logger.error(messageOf(err));
       const outputs = (err as { outputs?: Record<string, unknown> }).outputs;
-      if (outputs) run.outputs = outputs;
+      if (outputs) this.setOutputs(run, outputs);
       return 'FAILED';
     } finally {
       if (cleanup) this.cleanUpLater(cleanup);
     }
+  }
+
+  /**
+   * Why a task run's outputs cannot be kept, if they cannot: larger than `taskOutputBytes` as JSON, or
+   * not JSON at all (a BigInt, a cycle). Stored as they are, they would be refused by the database
+   * (and fail the whole execution) or fill it.
+   */
+  private unstorableOutputs(outputs: Record<string, unknown>, task: TaskDef, run: TaskRun): Error | undefined {
+    const limits = this.resources.limits;
+    let json: string;
+    try {
+      json = JSON.stringify(outputs) ?? '';
+    } catch (error) {
+      return new Error(`the outputs of task '${task.id}' cannot be stored: ${messageOf(error)}`, { cause: error });
+    }
+    // A UTF-16 unit is at most 3 bytes of UTF-8: most outputs need no byte count at all.
+    if (json.length * 3 <= limits.taskOutputBytes) return undefined;
+    const bytes = Buffer.byteLength(json);
+    if (bytes <= limits.taskOutputBytes) return undefined;
+    return new LimitExceededError('taskOutputBytes', `the outputs of task '${task.id}' (task run ${run.id}) are ${bytes} bytes as JSON`, limits);
   }
 
   /** Working directories of ended tasks being removed (see cleanUpLater). */
@@ -518,6 +611,8 @@ export class ExecutionRun {
     };
     this.seqOf.set(run.id, this.seq++);
     this.execution.taskRunList.push(run);
+    this.runsById.set(run.id, run);
+    this.lastRunOfTask.set(run.taskId, run);
     return run;
   }
 
@@ -555,7 +650,7 @@ export class ExecutionRun {
   }
 
   private outputs(): Record<string, unknown> {
-    return buildOutputs(this.execution.taskRunList);
+    return this.liveOutputs.tree;
   }
 
   private executionVariable(): Record<string, unknown> {
@@ -567,11 +662,13 @@ export class ExecutionRun {
   variables(task: TaskDef, run: TaskRun, scope: Scope): Record<string, unknown> {
     const e = this.execution;
     const parents: Record<string, unknown>[] = [];
-    for (let p = scope.parent; p; p = p.parentTaskRunId ? this.execution.taskRunList.find((t) => t.id === p!.parentTaskRunId) ?? null : null) {
+    for (let p = scope.parent; p; p = p.parentTaskRunId ? this.runsById.get(p.parentTaskRunId) ?? null : null) {
       parents.push({ taskrun: { value: p.value, id: p.id }, outputs: p.outputs ?? {} });
     }
+    // The state of the last task run of each task id in list order, read from the index the walk keeps
+    // (not the list: a ForEach of thousands would make each task's variables cost the whole list).
     const tasks: Record<string, { state: StateType }> = {};
-    for (const t of e.taskRunList) tasks[t.taskId] = { state: t.state.current };
+    for (const [taskId, t] of this.lastRunOfTask) tasks[taskId] = { state: t.state.current };
     const vars: Record<string, unknown> = {
       flow: { id: this.flow.id, namespace: this.flow.namespace, revision: e.flowRevision, tenantId: 'main' },
       execution: this.executionVariable(),

@@ -2,10 +2,11 @@ import { and, asc, count, desc, eq, gt, gte, inArray, like, lte, or, sql, type S
 import { toIsoTimestamp, type Db } from '../../db/index.ts';
 import { executions, logs, taskRuns } from '../../db/schema.ts';
 import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
-import type { State, StateType } from '../state.ts';
+import { STATES, isTerminal, type State, type StateType } from '../state.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { escapeLike } from '../../db/index.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
+import { laterTurn } from './event-loop-turns.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
 type TaskRunRow = typeof taskRuns.$inferSelect;
@@ -47,6 +48,33 @@ const FLOW_TRIGGERS_DUE = sql`now() + ${`${FLOW_TRIGGERS_SWEEP_AFTER_S} seconds`
 
 /** When an end is due for Flow triggers: after the local evaluator's grace (`later`), or at once (`now`). */
 export type FlowTriggersDue = 'later' | 'now';
+
+/**
+ * Rows per statement. PostgreSQL (and PGlite) count a statement's parameters in 16 bits: past 65,535
+ * the server refuses the bind message ("bind message has N parameter formats but 0 parameters"). A
+ * task run is 13 parameters, a log line 7, an id 1: every list is written in statements this size,
+ * whatever its length (a ForEach over ten thousand values is ten statements, never one).
+ */
+const TASK_RUNS_PER_STATEMENT = 200;
+const LOGS_PER_STATEMENT = 4_000;
+const IDS_PER_STATEMENT = 10_000;
+
+/** `items` in consecutive slices of at most `size`. */
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Task-run states that are not terminal: what an execution's end leaves to end with it. */
+const UNFINISHED_STATES = STATES.filter((s) => !isTerminal(s));
+
+/**
+ * Who may end an execution with `endExecution`: the holder of `lease` (its token still current);
+ * `orphan`: anyone, only while no live lease holds it (an execution nobody runs, killed through the
+ * API); `unleased`: the run of a process without leases (`baton run`, tests).
+ */
+export type EndFence = { lease: Lease } | 'orphan' | 'unleased';
 
 /** Executions, task runs and logs in the database: the executor's only persistence. */
 export class ExecutionRepository {
@@ -99,6 +127,24 @@ export class ExecutionRepository {
       if (execution) await upsertExecution(this.db, execution, options.flowTriggersDue ? 'later' : undefined);
       return;
     }
+    // A batch too large for one statement (thousands of task runs created at once): the task runs go
+    // first, a statement per slice, each fenced by the lease and renewing it; the last slice carries
+    // the execution row, as a batch of usual size does in its one statement.
+    const slices = chunked(batch, TASK_RUNS_PER_STATEMENT);
+    for (const slice of slices.slice(0, -1)) {
+      await this.saveFenced(slice, undefined, { ...lease, endLease: false }, {});
+      await laterTurn();
+    }
+    await this.saveFenced(slices.at(-1) ?? [], execution, lease, options);
+  }
+
+  /** One statement of `saveBatch`: a slice of task runs and maybe the execution row, under the lease. */
+  private async saveFenced(
+    batch: readonly { taskRun: TaskRun; seq: number }[],
+    execution: Execution | undefined,
+    lease: { lease: Lease; leaseMs: number; endLease?: boolean },
+    options: { flowTriggersDue?: boolean },
+  ): Promise<void> {
     const { executionId, token } = lease.lease;
     const sets = lease.endLease
       ? [sql`lease_owner = null`, sql`lease_expires_at = null`]
@@ -184,32 +230,73 @@ export class ExecutionRepository {
    */
   async replaceExecution(execution: Execution, removedTaskRunIds: readonly string[] = [], options: { flowTriggersDue?: FlowTriggersDue } = {}): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if (removedTaskRunIds.length) {
-        await tx.delete(taskRuns).where(and(eq(taskRuns.executionId, execution.id), inArray(taskRuns.id, [...removedTaskRunIds])));
+      for (const ids of chunked(removedTaskRunIds, IDS_PER_STATEMENT)) {
+        await tx.delete(taskRuns).where(and(eq(taskRuns.executionId, execution.id), inArray(taskRuns.id, ids)));
       }
       await upsertExecution(tx, { ...execution, taskRunList: [] }, options.flowTriggersDue);
       await upsertTaskRuns(tx, execution.taskRunList.map((taskRun, seq) => ({ taskRun, seq })));
     });
   }
 
-  /** Appends log lines in one statement; resolves to them with their ids, in id order. */
+  /**
+   * Ends an execution in one statement, however many task runs it has: its row takes
+   * `execution.state` (terminal) and lets its lease go; its stored task runs that have not ended take
+   * `taskRunState`, their history extended. Nothing but states and dates is written, so an end can be
+   * stored even when the execution's own data cannot (outputs the database refuses). Resolves false
+   * when `fence` refused (the lease was lost; an orphan was claimed meanwhile, or has ended).
+   */
+  async endExecution(
+    execution: Execution,
+    taskRunState: 'FAILED' | 'KILLED',
+    fence: EndFence,
+    options: { flowTriggersDue?: FlowTriggersDue } = {},
+  ): Promise<boolean> {
+    const state = execution.state;
+    const endDate = state.endDate ?? new Date().toISOString();
+    const sets = [
+      sql`state = ${state.current}`,
+      sql`state_detail = ${JSON.stringify(state)}::jsonb`,
+      sql`end_date = ${endDate}::timestamptz`,
+      sql`lease_owner = null`,
+      sql`lease_expires_at = null`,
+      sql`kill_requested = false`,
+    ];
+    if (options.flowTriggersDue) sets.push(sql`flow_triggers_due_at = ${options.flowTriggersDue === 'now' ? sql`now()` : FLOW_TRIGGERS_DUE}`);
+    const unfinished = sql`state in (${sql.join(UNFINISHED_STATES.map((s) => sql`${s}`), sql`, `)})`;
+    let where = sql`id = ${execution.id}`;
+    if (fence === 'orphan') {
+      // Whoever held it last is fenced out: a process that comes back cannot write over the end.
+      sets.push(sql`lease_token = lease_token + 1`);
+      where = sql`${where} and ${unfinished} and (lease_expires_at is null or lease_expires_at < now())`;
+    } else if (fence !== 'unleased') {
+      where = sql`${where} and lease_token = ${fence.lease.token}`;
+    }
+    const history = sql`jsonb_build_array(jsonb_build_object('state', ${taskRunState}::text, 'date', ${endDate}::text))`;
+    const result = await this.db.execute(sql`
+      with e as (update executions set ${sql.join(sets, sql`, `)} where ${where} returning id),
+      runs as (
+        update task_runs set state = ${taskRunState}, end_date = ${endDate}::timestamptz,
+          state_detail = state_detail || jsonb_build_object('current', ${taskRunState}::text, 'endDate', ${endDate}::text,
+            'histories', coalesce(state_detail->'histories', '[]'::jsonb) || ${history})
+        where execution_id = ${execution.id} and ${unfinished} and exists (select 1 from e)
+        returning 1)
+      select (select count(*) from e)::int as ended`);
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ ended: number }>;
+    return Number(rows[0]?.ended ?? 0) > 0;
+  }
+
+  /** Appends log lines, all or none (a statement per LOGS_PER_STATEMENT); resolves to them with their ids, in id order. */
   async appendLogs(entries: readonly LogEntry[]): Promise<StoredLogEntry[]> {
     if (entries.length === 0) return [];
-    const rows = await this.db
-      .insert(logs)
-      .values(
-        entries.map((e) => ({
-          executionId: e.executionId,
-          taskRunId: e.taskRunId,
-          taskId: e.taskId,
-          attemptNumber: e.attemptNumber,
-          timestamp: e.timestamp,
-          level: e.level,
-          message: e.message,
-        })),
-      )
-      .returning();
-    return rows.map(fromLogRow).sort((a, b) => a.id - b.id);
+    if (entries.length > LOGS_PER_STATEMENT) {
+      // All or nothing, as one statement would be: a caller that retries the batch stores no line twice.
+      return this.db.transaction(async (tx) => {
+        const stored: StoredLogEntry[] = [];
+        for (const slice of chunked(entries, LOGS_PER_STATEMENT)) stored.push(...(await insertLogs(tx, slice)));
+        return stored.sort((a, b) => a.id - b.id);
+      });
+    }
+    return insertLogs(this.db, entries);
   }
 
   async findExecution(id: string): Promise<Execution | undefined> {
@@ -331,28 +418,52 @@ async function upsertExecution(db: Db, execution: Execution, flowTriggersDue?: F
         outputs: row.outputs,
         labels: row.labels,
         attemptNumber: row.attemptNumber,
+        // Stored whole again (a restart, a replay): a kill asked of its earlier run does not apply to this one.
+        killRequested: false,
         ...due,
       },
     });
 }
 
+async function insertLogs(db: Db, entries: readonly LogEntry[]): Promise<StoredLogEntry[]> {
+  const rows = await db
+    .insert(logs)
+    .values(
+      entries.map((e) => ({
+        executionId: e.executionId,
+        taskRunId: e.taskRunId,
+        taskId: e.taskId,
+        attemptNumber: e.attemptNumber,
+        timestamp: e.timestamp,
+        level: e.level,
+        message: e.message,
+      })),
+    )
+    .returning();
+  return rows.map(fromLogRow).sort((a, b) => a.id - b.id);
+}
+
+/** Upserts task runs, a statement per TASK_RUNS_PER_STATEMENT (see there), letting the event loop turn between them. */
 async function upsertTaskRuns(db: Db, batch: readonly { taskRun: TaskRun; seq: number }[]): Promise<void> {
-  if (batch.length === 0) return;
-  await db
-    .insert(taskRuns)
-    .values(batch.map(({ taskRun, seq }) => taskRunRow(taskRun, seq)))
-    .onConflictDoUpdate({
-      target: taskRuns.id,
-      set: {
-        state: sql`excluded.state`,
-        stateDetail: sql`excluded.state_detail`,
-        attempts: sql`excluded.attempts`,
-        outputs: sql`excluded.outputs`,
-        endDate: sql`excluded.end_date`,
-        // A restart renumbers the kept task runs after removing others.
-        seq: sql`excluded.seq`,
-      },
-    });
+  const slices = chunked(batch, TASK_RUNS_PER_STATEMENT);
+  for (const [index, slice] of slices.entries()) {
+    if (index > 0) await laterTurn();
+    await db
+      .insert(taskRuns)
+      .values(slice.map(({ taskRun, seq }) => taskRunRow(taskRun, seq)))
+      .onConflictDoUpdate({
+        target: taskRuns.id,
+        set: {
+          state: sql`excluded.state`,
+          stateDetail: sql`excluded.state_detail`,
+          attempts: sql`excluded.attempts`,
+          outputs: sql`excluded.outputs`,
+          endDate: sql`excluded.end_date`,
+          // A restart renumbers the kept task runs after removing others.
+          seq: sql`excluded.seq`,
+        },
+      });
+  }
 }
 
 function executionRow(e: Execution): typeof executions.$inferInsert {

@@ -27,6 +27,7 @@ export class StateWriter {
   /** Set once the fence refused a batch: this process no longer owns the execution and writes nothing more. */
   private fencedOut = false;
   private onFencedOut: ((error: unknown) => void) | undefined;
+  private onFailed: ((error: unknown) => void) | undefined;
 
   /**
    * Set once the end was stored. Under a fence that write let the lease go, and later writes
@@ -52,11 +53,25 @@ export class StateWriter {
     this.onFencedOut = onFencedOut;
   }
 
+  /**
+   * `onFailed` is called once when a write fails for good: the database refused it (never retried: it
+   * would fail the same way) or stayed unreachable past the retries. Nothing is written after it, and
+   * every later flush() rethrows it: the lost batch held changes later ones build on.
+   */
+  onFailure(onFailed: (error: unknown) => void): void {
+    this.onFailed = onFailed;
+  }
+
   /** Writes nothing from now on (the run was abandoned). */
   fenceOff(): void {
     this.fencedOut = true;
     this.dirtyRuns.clear();
     this.executionDirty = false;
+  }
+
+  /** Whether the execution's end is stored (later writes are only `afterExecution` tasks). */
+  get endStored(): boolean {
+    return this.endWritten;
   }
 
   /** Whether a stored write has let the lease go already (the execution ended): no release is needed. */
@@ -76,7 +91,7 @@ export class StateWriter {
     this.schedule();
   }
 
-  /** Resolves once every change marked so far is in the database; rethrows a failed write. */
+  /** Resolves once every change marked so far is in the database; rethrows the write that failed, if one did. */
   async flush(): Promise<void> {
     // A batch waiting for its window is written now: whoever flushes waits for it.
     this.writeNow?.();
@@ -84,11 +99,7 @@ export class StateWriter {
       if (!this.running) this.running = this.writeBatch();
       await this.running;
     }
-    if (this.failure) {
-      const failure = this.failure;
-      this.failure = undefined;
-      throw failure;
-    }
+    if (this.failure) throw this.failure;
   }
 
   /** Ends the wait of the batch scheduled and not yet started, if any. */
@@ -133,8 +144,12 @@ export class StateWriter {
         this.dirtyRuns.clear();
         this.executionDirty = false;
         this.onFencedOut?.(err);
-      } else {
-        this.failure ??= err;
+      } else if (!this.failure) {
+        this.failure = err;
+        this.fencedOut = true;
+        this.dirtyRuns.clear();
+        this.executionDirty = false;
+        this.onFailed?.(err);
       }
     } finally {
       this.running = undefined;

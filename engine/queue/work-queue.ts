@@ -8,6 +8,10 @@
  * and the new claim's token fences the old holder out: every write of a run checks its token in the
  * same statement (ExecutionRepository.saveBatch), so a worker that lost its lease can never commit a result. Terminal executions are never
  * claimable, so nothing runs again after it ended or was killed.
+ *
+ * A lease is let go when its run ends or is handed back; one that expired instead means its process
+ * crashed or hung. Claims count those (`interruptions`), so the engine can fail an execution that keeps
+ * killing whoever runs it instead of resuming it forever (poison containment, Engine.runClaimed).
  */
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { executions, type Db } from '../../db/index.ts';
@@ -21,6 +25,8 @@ export interface Lease {
   token: number;
   /** The execution row as the claim left it (claimNext), so the runner need not read it again. */
   row?: typeof executions.$inferSelect;
+  /** Times the execution's runners died or hung holding it, this claim's finding included. */
+  interruptions?: number;
 }
 
 /** The lease is gone (expired and taken over, handed back, or the execution ended elsewhere). */
@@ -85,14 +91,28 @@ export class WorkQueue {
     return and(inArray(executions.state, UNFINISHED), or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, sql`now()`)))!;
   }
 
+  /**
+   * What a claim sets. A lease still set on a claimable row expired (a let-go lease is null), so its
+   * holder died or hung: counted in the same statement, at no extra round trip. A pending kill request
+   * stays set, for the new holder to honour (a stuck process could not).
+   */
+  private claimSet(owner: string) {
+    return {
+      leaseOwner: owner,
+      leaseToken: sql`${executions.leaseToken} + 1`,
+      leaseExpiresAt: this.expiry(),
+      interruptions: sql`${executions.interruptions} + (${executions.leaseExpiresAt} is not null)::int`,
+    };
+  }
+
   /** Claims one execution (the one this process just created, or a subflow it starts); undefined when someone holds it or it ended. */
   async claim(executionId: string, owner: string): Promise<Lease | undefined> {
     const [row] = await this.db
       .update(executions)
-      .set({ leaseOwner: owner, leaseToken: sql`${executions.leaseToken} + 1`, leaseExpiresAt: this.expiry(), killRequested: false })
+      .set(this.claimSet(owner))
       .where(and(eq(executions.id, executionId), this.claimable()))
-      .returning({ token: executions.leaseToken });
-    return row ? { executionId, owner, token: row.token } : undefined;
+      .returning({ token: executions.leaseToken, interruptions: executions.interruptions });
+    return row ? { executionId, owner, token: row.token, interruptions: row.interruptions } : undefined;
   }
 
   /**
@@ -110,10 +130,10 @@ export class WorkQueue {
       .for('update', { skipLocked: true });
     const rows = await this.db
       .update(executions)
-      .set({ leaseOwner: owner, leaseToken: sql`${executions.leaseToken} + 1`, leaseExpiresAt: this.expiry(), killRequested: false })
+      .set(this.claimSet(owner))
       .where(inArray(executions.id, candidates))
       .returning();
-    return rows.map((row) => ({ executionId: row.id, owner, token: row.leaseToken, row }));
+    return rows.map((row) => ({ executionId: row.id, owner, token: row.leaseToken, row, interruptions: row.interruptions }));
   }
 
   /**

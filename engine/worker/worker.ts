@@ -4,6 +4,10 @@
  * crashed process) left. On stop it claims nothing more, lets running executions finish within a grace
  * period, then hands the rest back unfinished: their leases are released at once so another worker
  * resumes them (the interrupted task runs are resubmitted there).
+ *
+ * An execution whose earlier runners died or hung holding it more than `limits.executionCrashes`
+ * times is not resumed but failed (Engine.runClaimed); that, and every execution failed for a fault
+ * rather than a task (a write the database refused), is said once in the worker's log.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +40,7 @@ export class Worker {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  private unwatchFailures: (() => void) | undefined;
   private pumping: Promise<void> | undefined;
   private again = false;
   readonly threads: number;
@@ -55,7 +60,9 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    const queue = this.options.engine.resources.queue;
+    const { engine, log } = this.options;
+    this.unwatchFailures ??= engine.onRunFailure((executionId, reason) => log?.('error', `worker ${this.owner}: execution ${executionId} failed: ${reason}`));
+    const queue = engine.resources.queue;
     this.unlisten = await queue.subscribe(WORK_CHANNEL, () => this.wake()).catch(() => undefined);
     this.timer = setInterval(() => this.wake(), this.options.pollMs ?? 1000);
     this.timer.unref();
@@ -111,6 +118,8 @@ export class Worker {
   async stop(graceMs = 30_000): Promise<{ finished: number; handedBack: number }> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    this.unwatchFailures?.();
+    this.unwatchFailures = undefined;
     await this.unlisten?.().catch(() => undefined);
     await this.pumping;
     const running = [...this.inFlight.values()];
