@@ -361,9 +361,9 @@ export const FILTERS: Record<string, TemplateFilter> = {
     }
     return out;
   }),
-  jq: writing(['expression'], async (input, args) => {
+  jq: writing(['expression'], async (input, args, scope) => {
     if (isNullish(input)) return null;
-    return applyJq(input, stringArg(args, 'expression', "jq' filter", true)!);
+    return applyJq(input, stringArg(args, 'expression', "jq' filter", true)!, scope.budget);
   }),
   date: filter(DATE_ARGS, (input, args) => (isNullish(input) ? null : formatWithArgs(inputDate(input, args, "date' filter"), args, "date' filter"))),
   dateAdd: filter(['amount', 'unit', ...DATE_ARGS], (input, args) => {

@@ -111,6 +111,15 @@ describe('templateOutputChars', () => {
     expect(await renderTemplate('{{ [big, big, big] | length }}', { big }, small)).toBe('3');
   });
 
+  it("fails a jq result larger than the limit; a jq query that fills jq's memory fails alone", async () => {
+    const err = await limitError(renderTemplate("{{ {} | jq('[range(3000)]') }}", {}, small));
+    expect(err.message).toContain("the output of the 'jq' filter in the template");
+    const bomb = await renderTemplate('{{ {} | jq(\'reduce range(40) as $i ("x"; . + .) | length\') }}', {}).catch((e: unknown) => e);
+    expect(bomb).toBeInstanceOf(TemplateError);
+    expect((bomb as Error).message).toContain('Aborted');
+    expect(await renderTemplate("{{ {'a': 2} | jq('.a') }}", {})).toBe('[2]');
+  });
+
   it('sizes an execution file before read() loads it', async () => {
     const services = withLimits({ templateOutputChars: 1000 }, {
       fileSize: async () => 5_000_000_000,
@@ -159,8 +168,22 @@ describe('templateEvalMs', () => {
     expect(timerRanBeforeEnd).toBe(true);
   });
 
+  it('ends a jq query that never returns, and jq keeps working afterwards', async () => {
+    for (const endless of ['until(false; .)', 'def f: f; f']) {
+      const err = await limitError(renderTemplate(`{{ {} | jq('${endless}') }}`, {}, quick));
+      expect(err.message).toContain('exceeds the limit of 200 ms (raise it with BATON_LIMIT_TEMPLATE_EVAL_MS)');
+    }
+    expect(await renderTemplate("{{ {'a': 1} | jq('.a') }}", {})).toBe('[1]');
+  });
+
   it('gives renderValue one budget for the whole value', async () => {
     const slow = '{% for i in range(1, 10000) %}{% endfor %}';
     await limitError(renderValue(Array(200).fill(slow), {}, withLimits({ templateEvalMs: 100 })));
   });
+});
+
+describe('jq', () => {
+  it('answers more queries than one jq-wasm instance survives (it breaks at the 313th)', async () => {
+    for (let i = 0; i < 330; i++) expect(await renderTemplate("{{ x | jq('.a') }}", { x: { a: i } })).toBe(`[${i}]`);
+  }, 60_000);
 });

@@ -63,11 +63,19 @@ export class RenderBudget {
     return nextTurn();
   }
 
+  /** Milliseconds left before the deadline (negative once past it), for work done elsewhere (jq). */
+  remainingMs(): number {
+    return this.deadline - performance.now();
+  }
+
+  /** The error of a render past its deadline. */
+  timeExceeded(): LimitExceededError {
+    const took = Math.round(performance.now() - this.deadline + this.limits.templateEvalMs);
+    return this.exceeded('templateEvalMs', `rendering ${this.quote()} took ${took} ms`);
+  }
+
   private checkDeadline(now: number): void {
-    if (now > this.deadline) {
-      const took = Math.round(now - this.deadline + this.limits.templateEvalMs);
-      throw this.exceeded('templateEvalMs', `rendering ${this.quote()} took ${took} ms`);
-    }
+    if (now > this.deadline) throw this.timeExceeded();
   }
 
   /** Throws when a render() at `depth` (1 for one called by the template itself) nests too deep. */

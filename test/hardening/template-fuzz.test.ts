@@ -14,7 +14,7 @@ const FILTERS = [
   'numberFormat', 'reverse', 'slice', 'sort', 'rsort', 'split', 'urlencode', 'base64encode', 'base64decode', 'sha256', 'md5', 'sha1',
   'sha512', 'urldecode', 'slugify', 'startsWith', 'endsWith', 'substringBefore', 'substringBeforeLast', 'substringAfter',
   'substringAfterLast', 'indent', 'nindent', 'replace', 'escapeChar', 'toJson', 'json', 'jsonEncode', 'yaml', 'keys', 'values',
-  'number', 'flatten', 'chunk', 'distinct', 'date', 'dateAdd', 'timestamp', 'timestampMilli', 'timestampMicro', 'timestampNano',
+  'number', 'flatten', 'chunk', 'distinct', 'jq', 'date', 'dateAdd', 'timestamp', 'timestampMilli', 'timestampMicro', 'timestampNano',
 ];
 const FUNCTIONS = [
   'render', 'renderOnce', 'kv', 'secret', 'read', 'fileSize', 'fromJson', 'json', 'jsonDecode', 'yaml', 'now', 'currentEachOutput',
