@@ -13,3 +13,4 @@ export * from './scheduler/index.ts';
 export { WorkQueue, LeaseLostError, DEFAULT_LEASE_MS, type Lease } from './queue/index.ts';
 export { Worker, newWorkerId, type WorkerOptions } from './worker/index.ts';
 export { ConcurrencyGate } from './concurrency/index.ts';
+export { prepareTaskIsolation, resolveTaskIsolation, TaskUserError, TASK_USER_VARIABLE, type TaskIsolation } from './runners/index.ts';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { limitsFromEnv } from '../config/index.ts';
 import { openDatabase, type Database } from '../db/index.ts';
-import { createEngine, FlowTriggerDispatcher, newWorkerId, Scheduler, Worker, type Engine } from '../engine/index.ts';
+import { createEngine, FlowTriggerDispatcher, newWorkerId, prepareTaskIsolation, Scheduler, Worker, type Engine } from '../engine/index.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv, type SyncOutcome } from '../sync/index.ts';
 import { createApp } from './app.ts';
 import type { AdminCredentials } from './auth.ts';
@@ -147,6 +147,9 @@ export async function startServer(options: {
   const graceDefault = secondsSetting(env, 'BATON_SHUTDOWN_GRACE_SECONDS') ?? 30_000;
   // A bad BATON_LIMIT_* stops the start, naming the variable.
   const limits = limitsFromEnv(env);
+  // Who Process tasks run as (engine/runners/task-user.ts): an unusable BATON_TASK_USER stops the start,
+  // isolation off is said; with isolation on, the data directory becomes Baton's alone (0700).
+  if (runs) for (const warning of (await prepareTaskIsolation({ env, dataDir: options.dataDir })).warnings) logger.warn(warning);
 
   let database: Database | undefined;
   const stops: Stop[] = [];

@@ -4,6 +4,7 @@ import type { WorkQueue } from '../queue/index.ts';
 import type { FlowDef, PluginDefault } from '../flow/types.ts';
 import type { KvStore } from '../kv/types.ts';
 import type { NamespaceFiles } from '../namespace-files/types.ts';
+import type { SecretMasker } from '../secrets/secret-masker.ts';
 import type { SecretStore } from '../secrets/types.ts';
 import type { InternalStorage } from '../storage/types.ts';
 import type { LogWriter } from './log-writer.ts';
@@ -30,7 +31,7 @@ export interface EngineResources {
   kv: KvStore;
   secrets: SecretStore;
   /** Registers and masks secret values in logs and outputs. */
-  masker: { add(value: string): void; mask(text: string): string; maskDeep<T>(value: T): T };
+  masker: Pick<SecretMasker, 'add' | 'mask' | 'maskDeep' | 'lines'>;
   namespaceFiles: NamespaceFiles;
   flows: FlowSource;
   /** Admission of executions of flows with a `concurrency` limit. */

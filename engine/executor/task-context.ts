@@ -73,6 +73,7 @@ export function createTaskContext(input: TaskContextInput): { context: TaskConte
       return ownDir;
     },
     maskSecret: (value) => resources.masker.add(value),
+    maskLines: (emit) => resources.masker.lines(emit),
     limits: resources.limits,
     runTasks: input.runTasks,
     runSubflow: input.runSubflow,

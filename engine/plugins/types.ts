@@ -104,6 +104,11 @@ export interface TaskContext<Props = Record<string, unknown>> {
   workingDirectory(): Promise<string>;
   /** Register a value that must never appear in logs or outputs. */
   maskSecret(value: string): void;
+  /**
+   * Masks a sequence of output lines in order, also catching a secret split across two consecutive
+   * lines (see SecretMasker.lines); absent outside an engine, where lines are masked one by one.
+   */
+  maskLines?<T>(emit: (item: T, masked: string) => void): { push(item: T, line: string): void; end(): void };
   /** The engine's resource limits (config/limits.ts); absent outside an engine, where the defaults apply. */
   limits?: Limits;
   /** Flowables: run children sequentially; resolves to their merged state. */

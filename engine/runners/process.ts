@@ -2,7 +2,9 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.ts';
 import { HelperSpawner, SpawnError, SpawnerLostError, type CommandSpawner, type SpawnedCommand } from './spawner/index.ts';
+import { resolveTaskIsolation, TaskUserError, type TaskIsolation, type TaskUser } from './task-user.ts';
 import { RunnerError, type OutputStream, type RunnerJob, type RunnerResult, type TaskRunner } from './types.ts';
+import { handOverWorkingDir, unreachableBy } from './working-dir-owner.ts';
 
 export const PROCESS_RUNNER_TYPE = 'io.kestra.plugin.core.runner.Process';
 
@@ -19,15 +21,28 @@ const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANG
 export const ENV_PASSTHROUGH_VARIABLE = 'BATON_TASK_ENV_PASSTHROUGH';
 
 /**
+ * Baton's own settings and secrets: never passed to a script, even when named in the passthrough list
+ * (the list opts into tool settings such as JAVA_HOME, not into Baton's credentials).
+ */
+export function isBatonPrivateVariable(name: string): boolean {
+  return name.startsWith('BATON_') || name.startsWith('SECRET_') || name === 'DATABASE_URL';
+}
+
+/**
  * The environment a script starts from, before the task's own `env`.
  * Baton's environment holds its database URL, secrets backend credentials and tokens; a script
  * inheriting all of it could print them. So only what programs need to behave normally is kept:
  * PATH to find tools, HOME/USER for per-user config, locale and TZ for text and dates, TMPDIR.
+ * For a command running as the task user, HOME, USER and LOGNAME are that user's (HOME its working
+ * directory when the user has no home directory: root's would not be writable).
  */
-export function baseEnvironment(host: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function baseEnvironment(
+  host: NodeJS.ProcessEnv = process.env,
+  runAs?: { user: TaskUser; workingDir: string },
+): Record<string, string> {
   const names = new Set(INHERITED_ENV);
   for (const name of (host[ENV_PASSTHROUGH_VARIABLE] ?? '').split(',')) {
-    if (name.trim()) names.add(name.trim());
+    if (name.trim() && !isBatonPrivateVariable(name.trim())) names.add(name.trim());
   }
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(host)) {
@@ -36,6 +51,11 @@ export function baseEnvironment(host: NodeJS.ProcessEnv = process.env): Record<s
   env.PATH ??= FALLBACK_PATH;
   // Without a locale, Python and friends fall back to ASCII and fail on the first non-ASCII character.
   if (!env.LANG && !env.LC_ALL) env.LANG = 'C.UTF-8';
+  if (runAs) {
+    env.HOME = runAs.user.home ?? runAs.workingDir;
+    env.USER = runAs.user.name;
+    env.LOGNAME = runAs.user.name;
+  }
   return env;
 }
 
@@ -46,6 +66,11 @@ export interface ProcessRunnerOptions {
   hostEnv?: NodeJS.ProcessEnv;
   /** Starts the commands; default the process-wide helper (see spawner/helper.mjs). */
   spawner?: CommandSpawner;
+  /**
+   * Who commands run as (see task-user.ts); default decided from `hostEnv` (BATON_TASK_USER) on the
+   * first command. A TaskUserError there fails each command with START_FAILED.
+   */
+  isolation?: TaskIsolation;
 }
 
 /** One helper per Baton process, shared by every Process runner in it. */
@@ -65,11 +90,23 @@ export class ProcessRunner implements TaskRunner {
   private readonly killGraceMs: number;
   private readonly hostEnv: NodeJS.ProcessEnv;
   private readonly spawner: CommandSpawner | undefined;
+  private isolation: TaskIsolation | undefined;
 
   constructor(options: ProcessRunnerOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.hostEnv = options.hostEnv ?? process.env;
     this.spawner = options.spawner;
+    this.isolation = options.isolation;
+  }
+
+  /** Who commands run as; decided once (it looks the user up). */
+  taskIsolation(): TaskIsolation {
+    try {
+      return (this.isolation ??= resolveTaskIsolation(this.hostEnv));
+    } catch (error) {
+      if (error instanceof TaskUserError) throw new RunnerError('START_FAILED', error.message, { cause: error });
+      throw error;
+    }
   }
 
   async isAvailable(): Promise<boolean> {
@@ -81,17 +118,20 @@ export class ProcessRunner implements TaskRunner {
     // Nothing is started for a task killed before its command began.
     if (job.signal.aborted) return { exitCode: 128 + constants.signals.SIGTERM, killed: true };
 
+    const isolation = this.taskIsolation();
+    const user = isolation.isolated ? isolation.user : undefined;
     let command: SpawnedCommand;
     try {
+      if (user) await handOverWorkingDir(job.workingDir, user, process.getuid!());
       command = await (this.spawner ?? defaultSpawner()).spawn({
         file: job.command[0],
         args: job.command.slice(1),
         cwd: job.workingDir,
-        env: { ...baseEnvironment(this.hostEnv), ...job.env },
+        env: { ...baseEnvironment(this.hostEnv, user && { user, workingDir: job.workingDir }), ...job.env },
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
       });
     } catch (error) {
-      const what = error instanceof SpawnError && error.code === 'ENOENT' ? 'not found (or the working directory is missing)' : (error as Error).message;
-      throw new RunnerError('START_FAILED', `cannot start '${job.command[0]}' in '${job.workingDir}': ${what}`, { cause: error });
+      throw new RunnerError('START_FAILED', `cannot start '${job.command[0]}' in '${job.workingDir}': ${await whyNotStarted(error, user, job.workingDir)}`, { cause: error });
     }
     try {
       return await this.supervise(command, job);
@@ -147,6 +187,17 @@ export class ProcessRunner implements TaskRunner {
       if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
     }
   }
+}
+
+/** The reason a command did not start, in words: for the task user, which directory it could not enter. */
+async function whyNotStarted(error: unknown, user: TaskUser | undefined, workingDir: string): Promise<string> {
+  const code = error instanceof SpawnError ? error.code : (error as NodeJS.ErrnoException).code;
+  if (user && (code === 'EACCES' || code === 'ENOENT')) {
+    const blocked = await unreachableBy(workingDir, user).catch(() => undefined);
+    if (blocked) return `the task user '${user.name}' (uid ${user.uid}) cannot enter its working directory: ${blocked}`;
+  }
+  if (code === 'ENOENT') return 'not found (or the working directory is missing)';
+  return (error as Error).message;
 }
 
 /** Reads one output stream to its end, handing each line to the job; awaiting async handlers pauses the pipe. */

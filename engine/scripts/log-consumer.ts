@@ -1,6 +1,6 @@
 import { DEFAULT_LIMITS, LimitExceededError, type Limits } from '../../config/index.ts';
 import type { LogLevel } from '../logs/types.ts';
-import type { TaskLogger } from '../plugins/types.ts';
+import type { TaskContext, TaskLogger } from '../plugins/types.ts';
 import type { OutputStream } from '../runners/index.ts';
 import { parseProtocolLine, type ScriptMetric } from './output-protocol.ts';
 
@@ -17,6 +17,10 @@ export const STDERR_LOG_LEVEL: LogLevel = 'ERROR';
  *
  * Output past `limits.taskLogBytes` (line terminators counted, both streams together) is not logged:
  * `exceeded` is set, `onLimit` is called once (the caller stops the command), and later lines are dropped.
+ *
+ * With `maskLines`, text lines go through one line masker (a secret printed across two consecutive
+ * lines is masked); a line may then be held until the next one, so `end()` must be called once the
+ * command has ended.
  */
 export class ScriptLogConsumer {
   stdoutLines = 0;
@@ -31,8 +35,22 @@ export class ScriptLogConsumer {
 
   constructor(
     private readonly logger: TaskLogger,
-    private readonly options: { limits?: Limits; onLimit?: (error: LimitExceededError) => void } = {},
-  ) {}
+    private readonly options: { limits?: Limits; onLimit?: (error: LimitExceededError) => void; maskLines?: TaskContext['maskLines'] } = {},
+  ) {
+    this.lines = options.maskLines?.<LogLevel>((level, masked) => this.logger.log(level, masked));
+  }
+
+  private readonly lines: { push(level: LogLevel, line: string): void; end(): void } | undefined;
+
+  /** Logs what is still held back (see `maskLines`). */
+  end(): void {
+    this.lines?.end();
+  }
+
+  private text(level: LogLevel, line: string): void {
+    if (this.lines) this.lines.push(level, line);
+    else this.logger.log(level, line);
+  }
 
   accept(stream: OutputStream, line: string): void {
     if (this.exceeded) return;
@@ -48,14 +66,17 @@ export class ScriptLogConsumer {
     const parsed = parseProtocolLine(line);
     switch (parsed.kind) {
       case 'text':
-        this.logger.log(stream === 'stderr' ? STDERR_LOG_LEVEL : 'INFO', line);
+        this.text(stream === 'stderr' ? STDERR_LOG_LEVEL : 'INFO', line);
         return;
       case 'invalid':
         // Kept as text so nothing the script printed is lost, with the reason it was not applied.
-        this.logger.log(stream === 'stderr' ? STDERR_LOG_LEVEL : 'INFO', line);
+        this.text(stream === 'stderr' ? STDERR_LOG_LEVEL : 'INFO', line);
+        this.end();
         this.logger.warn(`Invalid outputs '${parsed.reason}'`);
         return;
       case 'message':
+        // Lines held back go first, in order.
+        this.end();
         Object.assign(this.vars, parsed.message.outputs);
         this.metrics.push(...parsed.message.metrics);
         for (const entry of parsed.message.logs) this.logger.log(entry.level, entry.message);

@@ -107,7 +107,7 @@ export async function runScript(ctx: TaskContext<unknown>, spec: ScriptSpec): Pr
   const forwardAbort = () => stop.abort(ctx.signal.reason);
   if (ctx.signal.aborted) forwardAbort();
   else ctx.signal.addEventListener('abort', forwardAbort, { once: true });
-  const consumer = new ScriptLogConsumer(ctx.logger, { limits: ctx.limits, onLimit: (error) => stop.abort(error) });
+  const consumer = new ScriptLogConsumer(ctx.logger, { limits: ctx.limits, onLimit: (error) => stop.abort(error), maskLines: ctx.maskLines });
   let result: RunnerResult;
   try {
     result = await runner.run({
@@ -134,6 +134,8 @@ export async function runScript(ctx: TaskContext<unknown>, spec: ScriptSpec): Pr
     throw error;
   } finally {
     ctx.signal.removeEventListener('abort', forwardAbort);
+    // A line held back for the split-secret check is logged now.
+    consumer.end();
   }
   // The lines printed up to the limit are logged; the task fails naming the limit and its variable.
   if (consumer.exceeded) throw new TaskFailure(consumer.exceeded.message, { cause: consumer.exceeded });

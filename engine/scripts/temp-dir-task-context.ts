@@ -6,7 +6,7 @@
  * Subflows and child tasks are not available here.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -51,6 +51,8 @@ export async function createTempDirTaskContext<P>(
   options: TempDirTaskContextOptions = {},
 ): Promise<TempDirTaskContext<P>> {
   const root = await mkdtemp(join(tmpdir(), 'baton-taskctx-'));
+  // Searchable, not listable: commands running as the task user must reach the working directory below it.
+  await chmod(root, 0o711);
   const namespace = options.namespace ?? 'company.team';
   const flowId = options.flowId ?? 'flow';
   const taskId = options.taskId ?? 'task';

@@ -4,7 +4,7 @@
  * executions on 2 workers, a burst of 1,000 push deliveries (and one delivered twice). Each asserts:
  * nothing lost, nothing run again after it ended, no 5xx, final states right; figures are printed.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -110,6 +110,8 @@ describeFaults('faults and load across processes [postgres]', () => {
     git = await startGitServer();
     repo = await createRepo(git, 'faults', { 'flows/slow.yaml': SLOW, 'flows/quick.yaml': QUICK });
     marks = await mkdtemp(join(tmpdir(), 'baton-faults-marks-'));
+    // Written by the task's command, which runs as the unprivileged task user.
+    await chmod(marks, 0o1777);
     env = {
       DATABASE_URL: pg.url,
       BATON_GIT_URL: repo.url,

@@ -3,7 +3,7 @@
  * retried, the lease is renewed once the database is back) and the execution ends SUCCESS, its task run
  * run once.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -44,6 +44,8 @@ privatePostgresService.describe('PostgreSQL restarted during a run', () => {
       git = await startGitServer();
       repo = await createRepo(git, 'restart', { 'flows/through_restart.yaml': FLOW });
       marks = await mkdtemp(join(tmpdir(), 'baton-restart-marks-'));
+      // Written by the task's command, which runs as the unprivileged task user.
+      await chmod(marks, 0o1777);
     });
     afterAll(async () => {
       await baton?.kill('SIGKILL');

@@ -72,7 +72,8 @@ export async function startBaton(role: 'standalone' | 'server' | 'scheduler' | '
     }
     // It listens before its first Git sync ends: the flows are there once a sync has succeeded.
     for (;;) {
-      const synced = await fetch(`${url}/api/v1/sync`).then(
+      const auth: Record<string, string> = env.BATON_API_TOKEN ? { authorization: `Bearer ${env.BATON_API_TOKEN}` } : {};
+      const synced = await fetch(`${url}/api/v1/sync`, { headers: auth }).then(
         async (r) => (r.ok ? Boolean(((await r.json()) as { lastSuccessAt?: string | null }).lastSuccessAt) : false),
         () => false,
       );

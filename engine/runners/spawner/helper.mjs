@@ -9,7 +9,7 @@
 // Plain JavaScript, no imports of Baton's sources: it starts with `node` alone, under the bundle, under
 // tsx, or in the Docker image, and loads nothing it does not use.
 //
-// Messages in (from Baton):  {type:'spawn', id, file, args, cwd, env}
+// Messages in (from Baton):  {type:'spawn', id, file, args, cwd, env, uid?, gid?}
 //                            {type:'read', id, stream}   the parent has read what it was sent (resumes a paused stream)
 //                            {type:'close', id, stream}  the parent stopped reading a stream
 // Messages out (to Baton):   {type:'ready'}
@@ -31,11 +31,12 @@ function send(message) {
   if (process.connected) process.send(message);
 }
 
-function start({ id, file, args, cwd, env }) {
+function start({ id, file, args, cwd, env, uid, gid }) {
   let child;
   try {
     // detached: the command leads a new session and process group, so Baton can signal all of it (-pid).
-    child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // uid/gid: the task user (Node's spawn also drops the supplementary groups then).
+    child = spawn(file, args, { cwd, env, uid, gid, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     send({ type: 'error', id, code: error.code ?? 'EINVAL', message: error.message });
     return;

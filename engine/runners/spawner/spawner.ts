@@ -14,6 +14,9 @@ export interface SpawnRequest {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** The user and group the command runs as (the task user); absent: this process's own. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface CommandExit {
@@ -63,6 +66,8 @@ export class DirectSpawner implements CommandSpawner {
         child = spawn(request.file, request.args, {
           cwd: request.cwd,
           env: request.env,
+          uid: request.uid,
+          gid: request.gid,
           // A new session makes the child a process-group leader: -pid then reaches all its descendants.
           detached: true,
           stdio: ['ignore', 'pipe', 'pipe'],
