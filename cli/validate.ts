@@ -5,7 +5,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatProblem, sortProblems, validateFlowSource, type FlowProblem } from '../engine/flow/index.ts';
+import { LimitConfigError, limitsFromEnv, type Limits } from '../config/index.ts';
+import { fileSizeProblem, formatProblem, sortProblems, validateFlowSource, type FlowProblem } from '../engine/flow/index.ts';
 
 const FORMATS = ['text', 'json', 'github'] as const;
 type Format = (typeof FORMATS)[number];
@@ -17,6 +18,8 @@ Validates flow files (or every *.yml / *.yaml under a folder). One line per prob
   json    one JSON array of problems {file, line, column, property, message, severity}
   github  ::error file=path,line=N,col=N::message   (GitHub Actions annotations)
 Exit status: 0 all valid, 1 a flow is invalid, 2 usage or IO error.
+Flows are held to the server's size limits: BATON_LIMIT_FLOW_FILE_BYTES, BATON_LIMIT_FLOW_TASKS and
+BATON_LIMIT_FLOW_NESTING_DEPTH.
 `;
 
 class UsageError extends Error {}
@@ -89,6 +92,14 @@ export async function validateCommand(argv: string[]): Promise<number> {
     process.stderr.write(`baton validate: no flow file or folder given\n${USAGE}`);
     return 2;
   }
+  let limits: Limits;
+  try {
+    limits = limitsFromEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof LimitConfigError)) throw error;
+    process.stderr.write(`baton validate: ${error.message}\n`);
+    return 2;
+  }
 
   let ioError = false;
   const files: string[] = [];
@@ -107,13 +118,19 @@ export async function validateCommand(argv: string[]): Promise<number> {
   for (const file of [...new Set(files)]) {
     let source: string;
     try {
+      // An oversized file is refused by its size, as the sync refuses it, without reading it.
+      const tooBig = fileSizeProblem((await stat(file)).size, limits, file);
+      if (tooBig) {
+        problems.push(tooBig);
+        continue;
+      }
       source = await readFile(file, 'utf8');
     } catch (error) {
       ioError = true;
       process.stderr.write(`baton validate: cannot read ${file}: ${describeIoError(error)}\n`);
       continue;
     }
-    const result = validateFlowSource(source, file);
+    const result = validateFlowSource(source, file, { limits });
     problems.push(...result.problems);
     if (result.flow) {
       const key = `${result.flow.namespace}/${result.flow.id}`;

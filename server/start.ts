@@ -179,7 +179,7 @@ export async function startServer(options: {
     let initialSync: SyncOutcome | undefined;
     if (serves) {
       const config = syncConfigFromEnv(env);
-      const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log });
+      const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log, limits });
       if (!config.webhookSecret) logger.warn('no BATON_GIT_WEBHOOK_SECRET: push webhooks are accepted unsigned');
       stops.unshift(() => syncer.stop());
       const app = createApp({

@@ -66,7 +66,17 @@ export function hasChanges(c: SyncChanges): boolean {
  */
 export async function applyCommit(
   db: Db,
-  input: { commit: CommitInfo; flows: CommitFlow[]; files: CommitFile[]; repository: string; branch: string; reason: string; startedAt: Date },
+  input: {
+    commit: CommitInfo;
+    flows: CommitFlow[];
+    files: CommitFile[];
+    repository: string;
+    branch: string;
+    reason: string;
+    startedAt: Date;
+    /** What the commit holds that is not synced (symbolic links, submodules). */
+    warnings?: SyncProblem[];
+  },
 ): Promise<SyncChanges> {
   // File contents are read before the transaction: no I/O to Git while rows are locked.
   const liveFiles = await db
@@ -172,6 +182,7 @@ export async function applyCommit(
       lastAttemptSha: input.commit.sha,
       lastSuccessAt: now,
       errors: [],
+      warnings: input.warnings ?? [],
     });
     await tx.insert(syncHistory).values({
       startedAt: input.startedAt.toISOString(),
@@ -198,6 +209,8 @@ export async function recordAttempt(
     commitSha: string | null;
     result: 'UNCHANGED' | 'REFUSED' | 'ERROR';
     errors: SyncProblem[];
+    /** The warnings of the commit whose tree was read; left as they were when none was (unchanged head, fetch error). */
+    warnings?: SyncProblem[];
   },
 ): Promise<void> {
   const now = new Date().toISOString();
@@ -210,6 +223,7 @@ export async function recordAttempt(
     lastAttemptSha: input.commitSha,
     // An unchanged head keeps the errors of nothing: the live commit is good.
     errors: input.errors,
+    ...(input.warnings ? { warnings: input.warnings } : {}),
     ...(input.result === 'UNCHANGED' ? { lastSuccessAt: now } : {}),
   };
   await db.transaction(async (tx) => {

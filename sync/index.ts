@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
+import { limitsFromEnv, type Limits } from '../config/index.ts';
 import type { Db } from '../db/index.ts';
 import type { SyncConfig } from './config.ts';
 import { GitSource } from './git/index.ts';
@@ -17,7 +18,7 @@ export { FlowStore, FlowNotFoundError, NamespacePathError, normalizeNamespacePat
 export { loadSyncStatus, loadSyncHistory, type SyncStatus, type SyncHistoryEntry } from './status.ts';
 export type { SyncChanges, SyncProblem } from './apply.ts';
 export { handlePushWebhook, MAX_WEBHOOK_BODY_BYTES, type WebhookAnswer } from './webhooks/index.ts';
-export { GitSource, stripCredentials, GitSyncError } from './git/index.ts';
+export { GitSource, stripCredentials, GitSyncError, type SkippedTreeEntry } from './git/index.ts';
 
 /**
  * A syncer for `config`. Without BATON_GIT_URL the repository Baton runs in is synced, on its
@@ -29,6 +30,8 @@ export async function createSyncer(options: {
   dataDir: string;
   env?: NodeJS.ProcessEnv;
   log?: SyncLog;
+  /** Flow size limits applied to every flow synced (default: BATON_LIMIT_* of `env`, else the safe defaults). */
+  limits?: Limits;
 }): Promise<Syncer> {
   const env = options.env ?? process.env;
   let branch = options.config.branch;
@@ -41,5 +44,6 @@ export async function createSyncer(options: {
     cacheDir: join(options.dataDir, 'git'),
     auth: options.config.auth,
   });
-  return new Syncer({ db: options.db, source, config: options.config, branch, log: options.log });
+  const limits = options.limits ?? limitsFromEnv(env);
+  return new Syncer({ db: options.db, source, config: options.config, branch, log: options.log, limits });
 }

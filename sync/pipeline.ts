@@ -1,10 +1,12 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { DEFAULT_LIMITS, type Limits } from '../config/index.ts';
 import type { Db } from '../db/index.ts';
 import type { FlowDef } from '../engine/index.ts';
-import { validateFlowSource } from '../engine/flow/index.ts';
+import { fileSizeProblem, validateFlowSource } from '../engine/flow/index.ts';
 import { applyCommit, emptyChanges, recordAttempt, type CommitFile, type CommitFlow, type SyncChanges, type SyncProblem } from './apply.ts';
 import type { SyncConfig } from './config.ts';
 import { loadSyncStatus } from './status.ts';
-import { GitSyncError, type GitCommitInfo, type GitSource } from './git/index.ts';
+import { GitSyncError, type GitCommitInfo, type GitSource, type SkippedTreeEntry } from './git/index.ts';
 
 export type SyncResult = 'APPLIED' | 'UNCHANGED' | 'REFUSED' | 'ERROR';
 
@@ -13,6 +15,8 @@ export interface SyncOutcome {
   commit?: GitCommitInfo;
   changes: SyncChanges;
   errors: SyncProblem[];
+  /** What the commit holds that is not synced (symbolic links, submodules); empty when no tree was read. */
+  warnings: SyncProblem[];
   /** For ERROR: whether a person must act (bad credentials, missing branch) or a retry may do. */
   errorKind?: 'stalled' | 'transient';
   durationMs: number;
@@ -20,14 +24,27 @@ export interface SyncOutcome {
 
 const NAMESPACE = /^[a-z0-9][a-z0-9._-]*$/;
 
-/** Parsing and validating is the costly part: results are kept per blob, since most blobs do not change. */
-export class ValidationCache {
-  private readonly entries = new Map<string, { flow?: FlowDef; problems: { line: number; column: number; message: string; severity: string }[] }>();
+type CachedValidation = { flow?: FlowDef; problems: { line: number; column: number; message: string; severity: string }[] };
 
-  get(blobSha: string, source: () => string) {
+/**
+ * Parsing and validating is the costly part: results are kept per blob, since most blobs do not change.
+ * Validation is within `limits` (flow size, tasks, nesting), fixed for the cache's life.
+ */
+export class ValidationCache {
+  private readonly entries = new Map<string, CachedValidation>();
+
+  constructor(private readonly limits: Limits = DEFAULT_LIMITS) {}
+
+  has(blobSha: string): boolean {
+    return this.entries.has(blobSha);
+  }
+
+  /** The flow file's validation; a blob over the size limit is refused by its size, never decoded. */
+  get(blobSha: string, blob: Buffer): CachedValidation {
     let entry = this.entries.get(blobSha);
     if (!entry) {
-      const result = validateFlowSource(source());
+      const tooBig = fileSizeProblem(blob.byteLength, this.limits);
+      const result = tooBig ? { problems: [tooBig] } : validateFlowSource(blob.toString('utf8'), undefined, { limits: this.limits });
       entry = { flow: result.flow, problems: result.problems };
       if (this.entries.size > 10_000) this.entries.clear();
       this.entries.set(blobSha, entry);
@@ -42,13 +59,26 @@ export class ValidationCache {
  * applies nothing and the last good commit stays live. Safe to re-run: it keys on the commit.
  */
 export async function syncOnce(
-  deps: { db: Db; source: GitSource; config: Pick<SyncConfig, 'flowsPath' | 'filesPath'>; branch: string; cache?: ValidationCache },
+  deps: {
+    db: Db;
+    source: GitSource;
+    config: Pick<SyncConfig, 'flowsPath' | 'filesPath'>;
+    branch: string;
+    /** The validation cache to reuse; its limits are the ones applied. */
+    cache?: ValidationCache;
+    /** Flow size limits, for a cache made here (default: config/limits.ts's defaults). */
+    limits?: Limits;
+  },
   reason: string,
 ): Promise<SyncOutcome> {
   const startedAt = new Date();
   const { db, source, config, branch } = deps;
   const repository = source.displayUrl;
-  const done = (o: Omit<SyncOutcome, 'durationMs'>): SyncOutcome => ({ ...o, durationMs: Date.now() - startedAt.getTime() });
+  const done = (o: Omit<SyncOutcome, 'durationMs' | 'warnings'> & { warnings?: SyncProblem[] }): SyncOutcome => ({
+    warnings: [],
+    ...o,
+    durationMs: Date.now() - startedAt.getTime(),
+  });
 
   // A Git failure at any step is recorded, never thrown: the live commit stays as it is.
   const gitFailure = async (err: unknown, commitSha: string | null): Promise<SyncOutcome> => {
@@ -73,17 +103,22 @@ export async function syncOnce(
 
   // 3. read the tree ('' as the flows path means the whole repository).
   let files;
+  let skipped: SkippedTreeEntry[];
   try {
-    files = await source.listFiles(commit.sha, [config.flowsPath, config.filesPath]);
+    ({ files, skipped } = await source.listTree(commit.sha, [config.flowsPath, config.filesPath]));
   } catch (err) {
     return gitFailure(err, commit.sha);
   }
   const flowPrefix = config.flowsPath ? `${config.flowsPath}/` : '';
   const filesPrefix = `${config.filesPath}/`;
+  const isFlowPath = (path: string) => path.startsWith(flowPrefix) && /\.ya?ml$/i.test(path);
   const errors: SyncProblem[] = [];
+  // A link named like a flow, any submodule among the flows (it may hold some), anything among the files.
+  const warnings = skippedWarnings(skipped, ({ path, kind }) =>
+    path.startsWith(filesPrefix) || (kind === 'submodule' ? path.startsWith(flowPrefix) : isFlowPath(path)));
   const commitFlows: CommitFlow[] = [];
   const commitFiles: CommitFile[] = [];
-  const cache = deps.cache ?? new ValidationCache();
+  const cache = deps.cache ?? new ValidationCache(deps.limits);
 
   // 4. parse and validate every flow; every problem is reported, with its file and line.
   for (const file of files) {
@@ -96,19 +131,22 @@ export async function syncOnce(
         continue;
       }
       commitFiles.push({ namespace, path: rest.slice(slash), blobSha: file.blobSha, content: () => source.readBlob(file.blobSha) });
-    } else if (file.path.startsWith(flowPrefix) && /\.ya?ml$/i.test(file.path)) {
+    } else if (isFlowPath(file.path)) {
       let blob: Buffer;
       try {
         blob = await source.readBlob(file.blobSha);
       } catch (err) {
         return gitFailure(err, commit.sha);
       }
-      const text = blob.toString('utf8');
-      const result = cache.get(file.blobSha, () => text);
+      const fresh = !cache.has(file.blobSha);
+      const result = cache.get(file.blobSha, blob);
       for (const p of result.problems) {
         if (p.severity === 'error') errors.push({ path: file.path, line: p.line, column: p.column, message: p.message });
       }
-      if (result.flow) commitFlows.push({ path: file.path, source: text, definition: result.flow });
+      if (result.flow) commitFlows.push({ path: file.path, source: blob.toString('utf8'), definition: result.flow });
+      // Validating is synchronous: a turn of the event loop between flows keeps requests answered
+      // (health checks, the UI) while a commit of many or large flows is checked.
+      if (fresh) await nextTurn();
     }
   }
   const byKey = new Map<string, string>();
@@ -119,11 +157,25 @@ export async function syncOnce(
     else byKey.set(key, flow.path);
   }
   if (errors.length) {
-    await recordAttempt(db, { repository, branch, reason, startedAt, commitSha: commit.sha, result: 'REFUSED', errors });
-    return done({ result: 'REFUSED', commit, changes: emptyChanges(), errors });
+    await recordAttempt(db, { repository, branch, reason, startedAt, commitSha: commit.sha, result: 'REFUSED', errors, warnings });
+    return done({ result: 'REFUSED', commit, changes: emptyChanges(), errors, warnings });
   }
 
   // 5. apply, all or nothing.
-  const changes = await applyCommit(db, { commit, flows: commitFlows, files: commitFiles, repository, branch, reason, startedAt });
-  return done({ result: 'APPLIED', commit, changes, errors: [] });
+  const changes = await applyCommit(db, { commit, flows: commitFlows, files: commitFiles, repository, branch, reason, startedAt, warnings });
+  return done({ result: 'APPLIED', commit, changes, errors: [], warnings });
+}
+
+/** Entries of the tree that are never synced, as warnings: a file that silently does not arrive is a puzzle. */
+function skippedWarnings(skipped: SkippedTreeEntry[], synced: (entry: SkippedTreeEntry) => boolean): SyncProblem[] {
+  return skipped
+    .filter(synced)
+    .map((entry) => ({
+      path: entry.path,
+      line: 0,
+      column: 0,
+      message: entry.kind === 'symlink'
+        ? 'symbolic link not synced: its target could lie outside the repository; commit the file itself'
+        : 'submodule not synced: its files live in another repository; commit them here',
+    }));
 }

@@ -14,6 +14,8 @@ export interface SyncStatus {
   lastAttempt: { at: string | null; sha: string | null };
   lastSuccessAt: string | null;
   errors: SyncProblem[];
+  /** What the last commit read holds that is not synced (symbolic links, submodules), by path. */
+  warnings: SyncProblem[];
 }
 
 export interface SyncHistoryEntry {
@@ -38,6 +40,7 @@ export async function loadSyncStatus(db: Db): Promise<SyncStatus | undefined> {
     lastAttempt: { at: row.lastAttemptAt ? toIsoTimestamp(row.lastAttemptAt) : null, sha: row.lastAttemptSha },
     lastSuccessAt: row.lastSuccessAt ? toIsoTimestamp(row.lastSuccessAt) : null,
     errors: (row.errors ?? []) as SyncProblem[],
+    warnings: (row.warnings ?? []) as SyncProblem[],
   };
 }
 

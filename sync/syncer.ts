@@ -1,4 +1,5 @@
 import { isNull, sql } from 'drizzle-orm';
+import type { Limits } from '../config/index.ts';
 import type { Db } from '../db/index.ts';
 import { syncRequests } from '../db/index.ts';
 import type { SyncConfig } from './config.ts';
@@ -20,13 +21,15 @@ export class Syncer {
   private readonly reasons = new Set<string>();
   private readonly waiters: { generation: number; resolve: (o: SyncOutcome) => void; reject: (e: unknown) => void }[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
-  private readonly cache = new ValidationCache();
+  private readonly cache: ValidationCache;
   private stopped = false;
   private last: SyncOutcome | undefined;
 
   constructor(
-    private readonly deps: { db: Db; source: GitSource; config: SyncConfig; branch: string; log?: SyncLog },
-  ) {}
+    private readonly deps: { db: Db; source: GitSource; config: SyncConfig; branch: string; log?: SyncLog; limits?: Limits },
+  ) {
+    this.cache = new ValidationCache(deps.limits);
+  }
 
   /** Stores a verified push delivery once (a replayed delivery id is a duplicate) and asks for a sync. */
   async recordRequest(request: SyncRequestRecord): Promise<RecordOutcome> {
@@ -118,6 +121,7 @@ export class Syncer {
     const log = this.deps.log;
     if (!log) return;
     const sha = o.commit?.sha.slice(0, 12);
+    for (const w of o.warnings) log('warn', `${w.path}: ${w.message}`);
     if (o.result === 'APPLIED') log('info', `applied ${sha}`, { ...o.changes, durationMs: o.durationMs });
     else if (o.result === 'REFUSED') log('warn', `refused ${sha}: ${o.errors.length} problem(s); the last good commit stays live`, { errors: o.errors });
     else if (o.result === 'ERROR') log('error', `fetch failed (${o.errorKind}): ${o.errors[0]?.message}`);

@@ -9,8 +9,12 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BATON = join(ROOT, 'bin', 'baton.mjs');
 
 function baton(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return batonWith({}, ...args);
+}
+
+function batonWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BATON, 'validate', ...args], { cwd: ROOT }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BATON, 'validate', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -98,6 +102,27 @@ describe('baton validate', () => {
     const dangling = await baton(join(dir, 'dangling'));
     expect(dangling.code).toBe(2);
     expect(dangling.stderr).toContain(`cannot read ${join(dir, 'dangling', 'gone.yaml')}`);
+  });
+
+  it('holds flows to the size limits, raised by the same BATON_LIMIT_* variables as the server', async () => {
+    const many = join(dir, 'limits', 'many.yaml');
+    const big = join(dir, 'limits', 'big.yaml');
+    await mkdir(join(dir, 'limits'), { recursive: true });
+    const tasks = Array.from({ length: 1_001 }, (_, i) => `  - id: t${i}\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n`).join('');
+    await writeFile(many, `id: many\nnamespace: company.team\ntasks:\n${tasks}`);
+    const bigSource = flow('big').replace('message: hi', `message: ${'x'.repeat(1024 * 1024)}`);
+    await writeFile(big, bigSource);
+    const refused = await baton(join(dir, 'limits'));
+    expect(refused.code).toBe(1);
+    expect(refused.stdout.trim().split('\n')).toEqual([
+      `${big}:1:1: error: flow file is ${Buffer.byteLength(bigSource)} bytes: exceeds the limit of 1048576 bytes (raise it with BATON_LIMIT_FLOW_FILE_BYTES)`,
+      `${many}:1:1: error: flow has 1001 tasks: exceeds the limit of 1000 (raise it with BATON_LIMIT_FLOW_TASKS)`,
+    ]);
+    const raised = await batonWith({ BATON_LIMIT_FLOW_TASKS: '2000', BATON_LIMIT_FLOW_FILE_BYTES: String(2 * 1024 * 1024) }, join(dir, 'limits'));
+    expect(raised).toMatchObject({ code: 0, stdout: '' });
+    const bad = await batonWith({ BATON_LIMIT_FLOW_TASKS: 'many' }, join(dir, 'limits'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("BATON_LIMIT_FLOW_TASKS must be a positive whole number, got 'many'");
   });
 
   it('exits 2 on usage errors', async () => {

@@ -3,9 +3,25 @@
  * and column. Also the two normalisations Kestra applies while reading a flow: `labels` (a list of
  * `{key, value}` or a map) become a map, and the deprecated `taskDefaults` become `pluginDefaults`.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
+import { DEFAULT_LIMITS, type Limits } from '../../config/index.ts';
+import { yamlDepthLimit, yamlDepthMessage } from './flow-limits.ts';
 import { formatPath, type PathSegment } from './path.ts';
 import type { FlowProblem } from './problem.ts';
+
+/**
+ * Copies aliases (`*name`) may expand to in one document (the `yaml` package's `maxAliasCount`): a few
+ * lines of "billion laughs" would otherwise expand to gigabytes.
+ */
+const MAX_ALIAS_COUNT = 1000;
+
+/** Thrown by the token stream when the YAML nests deeper than allowed, where it does. */
+class YamlTooDeepError extends Error {
+  constructor(readonly offset: number) {
+    super(`YAML nested too deep at offset ${offset}`);
+    this.name = 'YamlTooDeepError';
+  }
+}
 
 export interface SourcePosition {
   line: number;
@@ -65,8 +81,11 @@ export interface ParsedSource {
   problems: FlowProblem[];
 }
 
-/** Read one YAML document with positions. YAML syntax errors and extra documents become problems. */
-export function parseYamlWithPositions(source: string, file?: string): ParsedSource {
+/**
+ * Read one YAML document with positions. YAML syntax errors and extra documents become problems, as do
+ * YAML nested deeper than the flow nesting limit allows and aliases that expand too much.
+ */
+export function parseYamlWithPositions(source: string, file?: string, limits: Limits = DEFAULT_LIMITS): ParsedSource {
   const lineCounter = new LineCounter();
   const sourceMap = new SourceMap();
   const strings: StringScalar[] = [];
@@ -76,9 +95,15 @@ export function parseYamlWithPositions(source: string, file?: string): ParsedSou
     return { line, column: col };
   };
 
-  const documents = parseAllDocuments(source, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
-  const docs = Array.isArray(documents) ? documents : [];
-  // An empty file is an EmptyStream (not an array); a file of only comments is one document with no contents.
+  let docs: Document.Parsed[];
+  try {
+    docs = readDocuments(source, lineCounter, yamlDepthLimit(limits));
+  } catch (error) {
+    if (!(error instanceof YamlTooDeepError)) throw error;
+    problems.push({ file, ...at(error.offset), property: '', message: yamlDepthMessage(limits), severity: 'error' });
+    return { sourceMap, strings, problems };
+  }
+  // A file of only comments is one document with no contents.
   const withContent = docs.filter((d) => d.contents !== null || d.errors.length > 0);
 
   if (withContent.length === 0) {
@@ -100,7 +125,14 @@ export function parseYamlWithPositions(source: string, file?: string): ParsedSou
   }
 
   const doc = withContent[0];
+  let stackOverflow = false;
   for (const error of [...doc.errors, ...doc.warnings]) {
+    // The reader reports each level past its stack's end: one problem says it.
+    if (error.message.startsWith('Maximum call stack size exceeded')) {
+      if (!stackOverflow) problems.push({ file, ...at(error.pos[0]), property: '', message: TOO_DEEP_TO_READ, severity: 'error' });
+      stackOverflow = true;
+      continue;
+    }
     problems.push({
       file,
       ...at(error.pos[0]),
@@ -111,11 +143,15 @@ export function parseYamlWithPositions(source: string, file?: string): ParsedSou
   }
   if (doc.errors.length > 0) return { sourceMap, strings, problems };
 
+  let firstAlias: SourcePosition | undefined;
   const record = (node: unknown, segments: PathSegment[]): void => {
     if (!node || typeof node !== 'object') return;
     const range = (node as Node).range;
     if (range) sourceMap.setValue(segments, at(range[0]));
-    if (isAlias(node)) return;
+    if (isAlias(node)) {
+      if (range) firstAlias ??= at(range[0]);
+      return;
+    }
     if (isScalar(node)) {
       if (typeof node.value === 'string' && range) {
         const style = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED'
@@ -136,7 +172,15 @@ export function parseYamlWithPositions(source: string, file?: string): ParsedSou
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        if (key === '<<') continue; // merge keys: the merged properties have no place of their own
+        if (key === '<<') {
+          // Merge keys: the merged properties have no place of their own, but their aliases count.
+          const merged = isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const item of merged) {
+            const range = (item as Node | null)?.range;
+            if (isAlias(item) && range) firstAlias ??= at(range[0]);
+          }
+          continue;
+        }
         const child = [...segments, key];
         const keyRange = (pair.key as Node | null)?.range;
         if (keyRange) sourceMap.setKey(child, at(keyRange[0]));
@@ -149,16 +193,51 @@ export function parseYamlWithPositions(source: string, file?: string): ParsedSou
       node.items.forEach((item, index) => record(item, [...segments, index]));
     }
   };
-  record(doc.contents, []);
-
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 1000 });
+    record(doc.contents, []);
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    problems.push({ file, line: 1, column: 1, property: '', message: `YAML error: ${(error as Error).message}`, severity: 'error' });
+    problems.push({ file, ...yamlErrorProblem(error, firstAlias) });
     return { sourceMap, strings, problems };
   }
   return { value, sourceMap, strings, problems };
+}
+
+const TOO_DEEP_TO_READ = 'the YAML nests too deeply to be read';
+
+/**
+ * The documents of `source`, as `parseAllDocuments` reads them, but refused (YamlTooDeepError) as
+ * soon as the reader's stack of open collections grows past `maxDepth`: its cost grows with the
+ * depth, and a megabyte of `[` would hold the event loop for seconds and exhaust memory.
+ */
+function readDocuments(source: string, lineCounter: LineCounter, maxDepth: number): Document.Parsed[] {
+  const parser = new Parser(lineCounter.addNewLine);
+  function* tokens(): Generator<CST.Token> {
+    lineCounter.addNewLine(0);
+    for (const lexeme of new Lexer().lex(source)) {
+      yield* parser.next(lexeme);
+      if (parser.stack.length > maxDepth) throw new YamlTooDeepError(parser.offset);
+    }
+    yield* parser.end();
+  }
+  // logLevel 'error': what the reader warns about is in each document's warnings, not on the process's stderr.
+  return [...new Composer({ merge: true, uniqueKeys: true, logLevel: 'error' }).compose(tokens())];
+}
+
+/** What a failure to turn the document into data means to the flow's author, and where. */
+function yamlErrorProblem(error: unknown, firstAlias: SourcePosition | undefined): Omit<FlowProblem, 'file'> {
+  const whole = { line: 1, column: 1, property: '', severity: 'error' as const };
+  if (error instanceof ReferenceError && /alias count/i.test(error.message)) {
+    return {
+      ...whole,
+      ...firstAlias,
+      message: `the YAML aliases (*name) expand to too many copies (more than ${MAX_ALIAS_COUNT}): refused as an alias bomb ("billion laughs"); ` +
+        'write the repeated parts out, or use fewer aliases',
+    };
+  }
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return { ...whole, message: TOO_DEEP_TO_READ };
+  return { ...whole, message: `YAML error: ${(error as Error).message}` };
 }
 
 function firstLine(message: string): string {

@@ -5,12 +5,14 @@
  * Every problem is reported, each at the line and column of the property at fault.
  */
 import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { DEFAULT_LIMITS, type Limits } from '../../config/index.ts';
 import { parseIsoDuration } from '../duration.ts';
 import { parseTyped } from '../inputs/index.ts';
 import { findPlugin, allTypeNames } from '../plugins/registry.ts';
 import {
   allConditionTypeNames, allTriggerTypeNames, findCondition, findTrigger, type DefinitionIssue,
 } from '../triggers/index.ts';
+import { fileSizeProblem, taskTreeProblems } from './flow-limits.ts';
 import { parseYamlWithPositions, normaliseFlow, type SourceMap, type StringScalar } from './parse.ts';
 import { formatPath, type PathSegment } from './path.ts';
 import { applyPluginDefaults } from './plugin-defaults.ts';
@@ -47,9 +49,21 @@ const MULTISELECT_REFUSED_ITEMS: readonly InputType[] = ['ARRAY', 'SECRET', 'MUL
 /** Output types whose literal value is checked when the flow is saved (structured ones are only known at run time). */
 const SCALAR_OUTPUT_TYPES: readonly InputType[] = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'BOOL', 'DATETIME', 'DATE', 'TIME', 'DURATION', 'URI', 'EMAIL'];
 
-/** Parse and validate one flow file. `file` only labels the problems. */
-export function validateFlowSource(source: string, file?: string): FlowValidation {
-  const parsed = parseYamlWithPositions(source, file);
+export interface ValidateOptions {
+  /** The flow size limits (`flowFileBytes`, `flowTasks`, `flowNestingDepth`); default: config/limits.ts's defaults. */
+  limits?: Limits;
+}
+
+/**
+ * Parse and validate one flow file. `file` only labels the problems. The size limits are checked
+ * first, each before the work it protects (flow-limits.ts).
+ */
+export function validateFlowSource(source: string, file?: string, options: ValidateOptions = {}): FlowValidation {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  // A string's UTF-8 length is at most 3 bytes per UTF-16 unit: most sources need no count.
+  const tooBig = source.length * 3 > limits.flowFileBytes ? fileSizeProblem(Buffer.byteLength(source, 'utf8'), limits, file) : undefined;
+  if (tooBig) return { problems: [tooBig] };
+  const parsed = parseYamlWithPositions(source, file, limits);
   if (parsed.value === undefined || parsed.problems.some((p) => p.severity === 'error')) {
     return { problems: sortProblems(parsed.problems) };
   }
@@ -61,6 +75,8 @@ export function validateFlowSource(source: string, file?: string): FlowValidatio
       ]),
     };
   }
+  const tooMany = taskTreeProblems(parsed.value, parsed.sourceMap, limits, file);
+  if (tooMany.length > 0) return { problems: sortProblems([...parsed.problems, ...tooMany]) };
   const checker = new FlowChecker(parsed.value, parsed.sourceMap, parsed.strings, file);
   checker.run();
   const problems = sortProblems([...parsed.problems, ...checker.problems]);

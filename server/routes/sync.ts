@@ -17,6 +17,7 @@ export function syncRoutes(deps: ServerDeps): Hono {
       lastAttempt: status?.lastAttempt ?? { at: null, sha: null },
       lastSuccessAt: status?.lastSuccessAt ?? null,
       errors: status?.errors ?? [],
+      warnings: status?.warnings ?? [],
       history: await loadSyncHistory(deps.db, 20),
     });
   });
@@ -27,6 +28,7 @@ export function syncRoutes(deps: ServerDeps): Hono {
       commit: outcome.commit ?? null,
       changes: outcome.changes,
       errors: outcome.errors,
+      warnings: outcome.warnings,
       durationMs: outcome.durationMs,
     });
   });

@@ -23,6 +23,7 @@ export function syncPages(deps: ServerDeps): Hono {
       lastAttempt: { at: formatTime(status?.lastAttempt.at), sha: status?.lastAttempt.sha ?? null },
       lastSuccessAt: formatTime(status?.lastSuccessAt),
       errors: (status?.errors ?? []).map(problemView),
+      warnings: (status?.warnings ?? []).map((p) => ({ where: p.path, message: p.message })),
       history: history.map((h) => ({
         started: formatTime(h.startedAt),
         reason: h.reason,

@@ -1,7 +1,7 @@
 /** One branch of one repository, remote (http(s)) or local, read as commits, trees and blobs. */
 import { Redactor, GitSyncError, toGitSyncError, type FailureContext } from './errors.ts';
 import { LocalRepository } from './local-repository.ts';
-import { normalizeFolders, type ObjectStore, type TreeFile } from './object-store.ts';
+import { normalizeFolders, type ObjectStore, type SkippedTreeEntry, type TreeFile } from './object-store.ts';
 import { RemoteRepository } from './remote-repository.ts';
 import { parseSourceUrl, type GitAuth } from './source-url.ts';
 
@@ -90,6 +90,12 @@ export class GitSource {
     // A folder climbing out of the repository is the caller's bug, not a sync failure: a plain RangeError.
     const normalized = normalizeFolders(folders);
     return this.guard((repository) => repository.objects.listFiles(commitSha, normalized));
+  }
+
+  /** Like listFiles, plus the symbolic links and submodules it leaves out (never read: see ObjectStore). */
+  async listTree(commitSha: string, folders: string[]): Promise<{ files: TreeFile[]; skipped: SkippedTreeEntry[] }> {
+    const normalized = normalizeFolders(folders);
+    return this.guard((repository) => repository.objects.listTree(commitSha, normalized));
   }
 
   readBlob(blobSha: string): Promise<Buffer> {

@@ -16,6 +16,12 @@ export interface TreeFile {
   mode: string;
 }
 
+/** An entry of a commit's tree that is never read: a symbolic link or a submodule (gitlink). */
+export interface SkippedTreeEntry {
+  path: string;
+  kind: 'symlink' | 'submodule';
+}
+
 export interface CommitRecord {
   tree: string;
   parents: string[];
@@ -122,15 +128,22 @@ export class ObjectStore {
 
   /** Every blob under `folders` (recursive) in the commit's tree, sorted by path. */
   async listFiles(commitSha: string, folders: string[]): Promise<TreeFile[]> {
+    return (await this.listTree(commitSha, folders)).files;
+  }
+
+  /** Like listFiles, plus the symbolic links and submodules it leaves out, so callers can say so. */
+  async listTree(commitSha: string, folders: string[]): Promise<{ files: TreeFile[]; skipped: SkippedTreeEntry[] }> {
     const commit = await this.readCommit(commitSha);
     const files = new Map<string, TreeFile>();
+    const skipped = new Map<string, SkippedTreeEntry>();
     await Promise.all(
       normalizeFolders(folders).map(async (folder) => {
         const tree = await this.findTree(commit.tree, folder);
-        if (tree !== undefined) await this.collect(tree, folder, files);
+        if (tree !== undefined) await this.collect(tree, folder, files, skipped);
       }),
     );
-    return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+    return { files: [...files.values()].sort(byPath), skipped: [...skipped.values()].sort(byPath) };
   }
 
   /** The tree at `folder` ('' for the root), or undefined when there is none (absent, or a file). */
@@ -144,7 +157,7 @@ export class ObjectStore {
     return oid;
   }
 
-  private async collect(treeOid: string, prefix: string, into: Map<string, TreeFile>): Promise<void> {
+  private async collect(treeOid: string, prefix: string, into: Map<string, TreeFile>, skipped: Map<string, SkippedTreeEntry>): Promise<void> {
     const subtrees: Promise<void>[] = [];
     for (const entry of await this.readTree(treeOid)) {
       // git itself never writes these names, but a hostile server can; a path built from them could
@@ -152,14 +165,14 @@ export class ObjectStore {
       if (entry.path === '' || entry.path === '.' || entry.path === '..' || /[/\\\0]/.test(entry.path)) continue;
       const path = prefix === '' ? entry.path : `${prefix}/${entry.path}`;
       if (entry.mode === MODE_TREE) {
-        subtrees.push(this.collect(entry.oid, path, into));
+        subtrees.push(this.collect(entry.oid, path, into, skipped));
       } else if (entry.mode === MODE_SUBMODULE) {
         // A submodule is a commit of another repository, which is never fetched: there is nothing to read.
-        continue;
+        skipped.set(path, { path, kind: 'submodule' });
       } else if (entry.mode === MODE_SYMLINK) {
         // A symlink's target is an arbitrary path (`/etc/passwd`, `../../secrets`); following it would read
         // outside the repository, and its blob is only the target's name, never flow content.
-        continue;
+        skipped.set(path, { path, kind: 'symlink' });
       } else if (entry.type === 'blob') {
         into.set(path, { path, blobSha: entry.oid, mode: entry.mode });
       }
