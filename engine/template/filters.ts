@@ -9,6 +9,7 @@ import { formatDate, plus, systemDefaultZone, toZonedDateTime, zoneOf, type Zone
 import { javaSplit } from './java-methods.ts';
 import { applyJq } from './jq.ts';
 import type { RenderBudget } from './render-budget.ts';
+import { userRegExp } from './user-regexp.ts';
 import { isEmptyValue, isMap, isNullish, javaCompare, javaEquals, javaToString, toJson, typeName } from './values.ts';
 
 const filter = (argumentNames: readonly string[], apply: TemplateFilter['apply']): TemplateFilter => ({ argumentNames, apply });
@@ -150,7 +151,7 @@ function replaceDeep(value: unknown, pairs: [string, string][], regexp: boolean,
   let data = javaToString(value);
   for (const [from, to] of pairs) {
     if (regexp) {
-      data = budget.checkValue(data.replace(new RegExp(from, 'g'), to.replace(/\\\$/g, '$$$$')), "the result of the 'replace' filter");
+      data = budget.checkValue(data.replace(userRegExp(from, 'g'), to.replace(/\\\$/g, '$$$$')), "the result of the 'replace' filter");
     } else {
       // Each replacement may be longer than what it replaces: size the result before building it.
       const parts = data.split(from);

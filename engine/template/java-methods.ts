@@ -1,6 +1,7 @@
 // Attribute access as Pebble resolves it on Java objects: map entries, list indexes, and the
 // no-argument getters people rely on (`list.size`, `text.length`), plus the common Java methods
 // callable with arguments (`text.substring(0, 3)`, `map.containsKey('k')`).
+import { userRegExp } from './user-regexp.ts';
 import { isMap, javaEquals, javaToString, typeName } from './values.ts';
 
 /** Returned when an attribute does not exist (distinct from an attribute whose value is null). */
@@ -75,9 +76,9 @@ function invoke(obj: unknown, method: string, args: unknown[]): unknown {
       case 'substring/1': return substring(obj, int(0), obj.length);
       case 'substring/2': return substring(obj, int(0), int(1));
       case 'replace/2': return obj.split(str(0)).join(str(1));
-      case 'replaceAll/2': return obj.replace(new RegExp(str(0), 'g'), javaReplacement(str(1)));
-      case 'replaceFirst/2': return obj.replace(new RegExp(str(0)), javaReplacement(str(1)));
-      case 'matches/1': return new RegExp(`^(?:${str(0)})$`).test(obj);
+      case 'replaceAll/2': return obj.replace(userRegExp(str(0), 'g'), javaReplacement(str(1)));
+      case 'replaceFirst/2': return obj.replace(userRegExp(str(0)), javaReplacement(str(1)));
+      case 'matches/1': return userRegExp(`^(?:${str(0)})$`).test(obj);
       case 'split/1': return javaSplit(obj, str(0));
     }
     return MISSING;
@@ -139,7 +140,7 @@ function javaReplacement(replacement: string): string {
 /** Java's String.split(regex): trailing empty strings are removed. */
 export function javaSplit(input: string, regex: string, limit = 0): string[] {
   if (input === '') return [''];
-  const pattern = new RegExp(regex, 'g');
+  const pattern = userRegExp(regex, 'g');
   const parts: string[] = [];
   let last = 0;
   for (const match of input.matchAll(pattern)) {

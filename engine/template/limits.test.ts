@@ -176,6 +176,14 @@ describe('templateEvalMs', () => {
     expect(await renderTemplate("{{ {'a': 1} | jq('.a') }}", {})).toBe('[1]');
   });
 
+  it('matches patterns that backtrack exponentially in linear time (they cannot be interrupted)', async () => {
+    const vars = { text: `${'a'.repeat(40)}!` };
+    expect(await renderTemplate("{{ text | replace({'(a+)+$': 'x'}, regexp=true) }}", vars)).toBe(vars.text);
+    expect(await renderTemplate("{{ text | split('(a+)+b') | length }}", vars)).toBe('1');
+    expect(await renderTemplate("{{ text.matches('(a|aa)+') }}", vars)).toBe('false');
+    expect(await renderTemplate("{{ text.replaceAll('(a*)*b', 'x') }}", vars)).toBe(vars.text);
+  });
+
   it('gives renderValue one budget for the whole value', async () => {
     const slow = '{% for i in range(1, 10000) %}{% endfor %}';
     await limitError(renderValue(Array(200).fill(slow), {}, withLimits({ templateEvalMs: 100 })));
