@@ -92,8 +92,9 @@ describeEachDatabase('task output limits and last lines', (open) => {
   }, 30_000);
 
   it('keeps a final line without newline when the execution is killed', async () => {
-    // The command takes a second to stop after SIGTERM: its last line comes well after the kill.
-    const created = await engine.create({ flow: flowOf('killed', ["trap 'sleep 1; exit 1' TERM; echo started; printf 'last words'; sleep 30"]) });
+    // The command takes a second to stop after SIGTERM: its last line comes well after the kill. It is
+    // printed before 'started' (on stderr, a stream of its own), so the kill cannot come before it.
+    const created = await engine.create({ flow: flowOf('killed', ["trap 'sleep 1; exit 1' TERM; printf 'last words'; echo started >&2; sleep 30"]) });
     const done = engine.run(created);
     await new Promise<void>((resolve) => {
       const stop = engine.onLog((l) => {
