@@ -130,7 +130,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
       process.stderr.write(`baton validate: cannot read ${file}: ${describeIoError(error)}\n`);
       continue;
     }
-    const result = validateFlowSource(source, file, { limits });
+    const result = validateFlowSource(source, file, { limits, encryptionKeyConfigured: Boolean(process.env.BATON_ENCRYPTION_KEY?.trim()) });
     problems.push(...result.problems);
     if (result.flow) {
       const key = `${result.flow.namespace}/${result.flow.id}`;

@@ -13,7 +13,7 @@ import type { PluginDefault } from './flow/types.ts';
 import { DbKvStore } from './kv/index.ts';
 import { DirectoryNamespaceFiles } from './namespace-files/index.ts';
 import type { NamespaceFiles } from './namespace-files/types.ts';
-import { EnvSecretStore, SecretMasker } from './secrets/index.ts';
+import { EnvSecretStore, SecretCipher, SecretMasker } from './secrets/index.ts';
 import type { SecretStore } from './secrets/types.ts';
 import { LocalDiskStorage } from './storage/index.ts';
 
@@ -42,6 +42,8 @@ export interface EngineOptions {
   pluginDefaults?: readonly PluginDefault[];
   /** Resource limits (default: BATON_LIMIT_* of `env`, else the safe defaults). */
   limits?: Limits;
+  /** Key of SECRET inputs at rest (default: BATON_ENCRYPTION_KEY of `env`; a malformed one throws EncryptionKeyError). */
+  encryption?: SecretCipher;
 }
 
 /** Assembles an Engine from its parts: database, local-disk storage, KV, env secrets. */
@@ -67,5 +69,6 @@ export function createEngine(options: EngineOptions): Engine {
     env,
     pluginDefaults: options.pluginDefaults,
     limits,
+    encryption: options.encryption ?? SecretCipher.fromEnv(env),
   }, options.role);
 }

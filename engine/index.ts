@@ -14,3 +14,5 @@ export { WorkQueue, LeaseLostError, DEFAULT_LEASE_MS, type Lease } from './queue
 export { Worker, newWorkerId, type WorkerOptions } from './worker/index.ts';
 export { ConcurrencyGate } from './concurrency/index.ts';
 export { prepareTaskIsolation, resolveTaskIsolation, TaskUserError, TASK_USER_VARIABLE, type TaskIsolation } from './runners/index.ts';
+export { redactExecution } from './inputs/index.ts';
+export { ENCRYPTION_KEY_VARIABLE, EncryptionKeyError } from './secrets/index.ts';

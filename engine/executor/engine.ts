@@ -1,7 +1,7 @@
 import { LimitExceededError } from '../../config/index.ts';
 import { isTransientDatabaseError, retryTransient } from '../../db/index.ts';
 import type { FlowDef } from '../flow/types.ts';
-import { resolveInputs } from '../inputs/index.ts';
+import { encryptSecretInputs, resolveInputs } from '../inputs/index.ts';
 import type { SubflowRequest, SubflowResult } from '../plugins/types.ts';
 import { canTransition, isCreated, isTerminal, isoDuration, newState, transition, type State, type StateType } from '../state.ts';
 import { childUri, executionPrefix, inputPrefix } from '../storage/index.ts';
@@ -186,7 +186,8 @@ export class Engine {
       storeFile: (inputId, fileName, data) =>
         this.resources.storage.put(childUri(inputPrefix(flow.namespace, flow.id, id, inputId), fileName), data),
     });
-    this.maskSecretInputs(flow, execution);
+    // Stored, answered and shown encrypted; decrypted only where a task reads it (engine/inputs/secret-inputs.ts).
+    execution.inputs = encryptSecretInputs(flow.inputs, execution.inputs, this.resources.encryption);
     const { leaseOwner } = this.role;
     const lease = leaseOwner && this.role.runsExecutions
       ? await this.resources.repository.insertLeased(execution, leaseOwner, this.resources.queue.leaseMs)
@@ -338,7 +339,6 @@ export class Engine {
       // Its flow revision is gone: it can never run; end it FAILED rather than claim it forever.
       return this.endClaimed(lease, execution, 'FAILED', (error as Error).message);
     }
-    this.maskSecretInputs(flow, execution);
     const run = this.track(flow, execution, await this.readablePrefixesOf(execution));
     run.useLease(lease, queue);
     this.notify(execution);
@@ -504,7 +504,6 @@ export class Engine {
       execution.attemptNumber += 1;
       execution.state = transition(execution.state, 'RESTARTED', `execution ${executionId}`);
       await this.resources.repository.replaceExecution(execution, plan.removedIds);
-      this.maskSecretInputs(flow, execution);
       const run = this.track(flow, execution, await this.readablePrefixesOf(execution));
       this.notify(execution);
       return run;
@@ -546,7 +545,6 @@ export class Engine {
       attemptNumber: 1,
     };
     await this.resources.repository.replaceExecution(execution);
-    this.maskSecretInputs(flow, execution);
     const run = this.track(flow, execution, await this.readablePrefixesOf(execution));
     this.notify(execution);
     return run;
@@ -701,14 +699,6 @@ export class Engine {
     const resolved = await this.resources.flows.find(execution.namespace, execution.flowId, execution.flowRevision);
     if (!resolved) throw new FlowRevisionNotFoundError(execution.id, execution.namespace, execution.flowId, execution.flowRevision);
     return resolved.flow;
-  }
-
-  /** SECRET inputs never show in logs or outputs. */
-  private maskSecretInputs(flow: FlowDef, execution: Execution): void {
-    for (const def of flow.inputs ?? []) {
-      const value = execution.inputs[def.id];
-      if (def.type === 'SECRET' && typeof value === 'string') this.resources.masker.add(value);
-    }
   }
 
   private notify(execution: Execution): void {

@@ -4,7 +4,7 @@ import { LimitExceededError } from '../../config/index.ts';
 import { parseIsoDuration } from '../duration.ts';
 import { applyPluginDefaults } from '../flow/index.ts';
 import type { FlowDef, TaskDef } from '../flow/types.ts';
-import { parseTyped } from '../inputs/index.ts';
+import { decryptingInputs, parseTyped } from '../inputs/index.ts';
 import { findPlugin } from '../plugins/registry.ts';
 import type { TaskPlugin, TaskResult, RunTasksOptions } from '../plugins/types.ts';
 import {
@@ -192,6 +192,8 @@ export class ExecutionRun {
   /** The lease this process holds on the execution, when it runs under one (engine/queue). */
   lease: Lease | undefined;
   private abandonedReason: string | undefined;
+  /** `inputs` as templates read them (see inputsVariable). */
+  private inputsView: Record<string, unknown> | undefined;
 
   /**
    * Runs under a lease: every write is fenced by its token, and a refused write abandons the run
@@ -658,6 +660,11 @@ export class ExecutionRun {
     return { id: e.id, startDate: e.state.startDate, originalId: e.originalId ?? e.id, state: e.state.current };
   }
 
+  /** `inputs` for templates: a SECRET input decrypts when first read, and its value joins the masker then. */
+  private inputsVariable(): Record<string, unknown> {
+    return (this.inputsView ??= decryptingInputs(this.flow.inputs, this.execution.inputs, this.resources.encryption, (value) => this.resources.masker.add(value)));
+  }
+
   /** The template context of a task run (Kestra's RunContext variables). */
   variables(task: TaskDef, run: TaskRun, scope: Scope): Record<string, unknown> {
     const e = this.execution;
@@ -681,7 +688,7 @@ export class ExecutionRun {
         value: run.value,
         iteration: run.iteration,
       },
-      inputs: e.inputs,
+      inputs: this.inputsVariable(),
       vars: this.flow.variables ?? {},
       outputs: this.outputs(),
       labels: labelsToMap(e.labels),

@@ -4,6 +4,7 @@ import type { WorkQueue } from '../queue/index.ts';
 import type { FlowDef, PluginDefault } from '../flow/types.ts';
 import type { KvStore } from '../kv/types.ts';
 import type { NamespaceFiles } from '../namespace-files/types.ts';
+import type { SecretCipher } from '../secrets/encryption.ts';
 import type { SecretMasker } from '../secrets/secret-masker.ts';
 import type { SecretStore } from '../secrets/types.ts';
 import type { InternalStorage } from '../storage/types.ts';
@@ -30,6 +31,8 @@ export interface EngineResources {
   storage: InternalStorage;
   kv: KvStore;
   secrets: SecretStore;
+  /** Encrypts SECRET inputs at rest (BATON_ENCRYPTION_KEY); absent without a key, and such inputs are then refused. */
+  encryption?: SecretCipher;
   /** Registers and masks secret values in logs and outputs. */
   masker: Pick<SecretMasker, 'add' | 'mask' | 'maskDeep' | 'lines'>;
   namespaceFiles: NamespaceFiles;

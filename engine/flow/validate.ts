@@ -8,6 +8,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { DEFAULT_LIMITS, type Limits } from '../../config/index.ts';
 import { parseIsoDuration } from '../duration.ts';
 import { parseTyped } from '../inputs/index.ts';
+import { ENCRYPTION_KEY_VARIABLE } from '../secrets/encryption.ts';
 import { findPlugin, allTypeNames } from '../plugins/registry.ts';
 import {
   allConditionTypeNames, allTriggerTypeNames, findCondition, findTrigger, type DefinitionIssue,
@@ -52,6 +53,11 @@ const SCALAR_OUTPUT_TYPES: readonly InputType[] = ['STRING', 'INT', 'FLOAT', 'BO
 export interface ValidateOptions {
   /** The flow size limits (`flowFileBytes`, `flowTasks`, `flowNestingDepth`); default: config/limits.ts's defaults. */
   limits?: Limits;
+  /**
+   * Whether SECRET inputs can be stored encrypted here (BATON_ENCRYPTION_KEY is set). When false, each
+   * SECRET input gets a warning: executions of the flow are refused until a key is set.
+   */
+  encryptionKeyConfigured?: boolean;
 }
 
 /**
@@ -79,9 +85,21 @@ export function validateFlowSource(source: string, file?: string, options: Valid
   if (tooMany.length > 0) return { problems: sortProblems([...parsed.problems, ...tooMany]) };
   const checker = new FlowChecker(parsed.value, parsed.sourceMap, parsed.strings, file);
   checker.run();
-  const problems = sortProblems([...parsed.problems, ...checker.problems]);
+  const secretWarnings = options.encryptionKeyConfigured === false ? secretInputWarnings(parsed.value, parsed.sourceMap, file) : [];
+  const problems = sortProblems([...parsed.problems, ...checker.problems, ...secretWarnings]);
   const valid = !problems.some((p) => p.severity === 'error');
   return valid ? { flow: checker.flowDef(), problems } : { problems };
+}
+
+/** A warning on each SECRET input of a flow, where no key lets Baton store them (see ValidateOptions). */
+function secretInputWarnings(flow: Map_, sourceMap: SourceMap, file: string | undefined): FlowProblem[] {
+  const inputs = Array.isArray(flow.inputs) ? flow.inputs : [];
+  return inputs.flatMap((input, i): FlowProblem[] => {
+    if (!isMap(input) || input.type !== 'SECRET') return [];
+    const where: PathSegment[] = ['inputs', i, 'type'];
+    const message = `SECRET input '${String(input.id ?? input.name)}': ${ENCRYPTION_KEY_VARIABLE} is not set, so Baton cannot store it encrypted and refuses executions of this flow`;
+    return [{ file, ...sourceMap.valueAt(where), property: formatPath(where), message, severity: 'warning' }];
+  });
 }
 
 class FlowChecker {

@@ -2,3 +2,4 @@
 export { InputValidationError, TypedValueError, type InputProblem } from './errors.ts';
 export { parseTyped } from './parse-typed.ts';
 export { resolveInputs, type FileUpload, type InputContext } from './resolve-inputs.ts';
+export { encryptSecretInputs, decryptingInputs, redactSecretInputs, redactExecution } from './secret-inputs.ts';

@@ -2,3 +2,5 @@
 export type { SecretStore } from './types.ts';
 export { EnvSecretStore } from './env-secret-store.ts';
 export { MIN_MASKED_LENGTH, SECRET_MASK, SecretMasker } from './secret-masker.ts';
+export { SecretCipher, EncryptionKeyError, DecryptionError, ENCRYPTION_KEY_VARIABLE, ENCRYPTED_PREFIX, isEncryptedValue } from './encryption.ts';
+export { LineMasker } from './secret-masker.ts';

@@ -3,6 +3,8 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { isState, isTerminal, type Execution, type ExecutionRun, type StateType } from '../../engine/index.ts';
 import { InputValidationError } from '../../engine/inputs/index.ts';
+// SECRET inputs leave the server as `******` (issue #12, finding 5).
+import { redactExecution } from '../../engine/index.ts';
 import { isStorageError, isUnderPrefix, parseKestraUri } from '../../engine/storage/index.ts';
 import { FlowNotFoundError } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -56,8 +58,8 @@ export function executionRoutes(deps: ServerDeps): Hono {
   const start = async (c: Context, run: ExecutionRun) => {
     const id = run.execution.id;
     await engine.start(run, (err) => deps.log?.('error', `execution ${id} crashed: ${(err as Error).message}`));
-    if (c.req.query('wait') === 'true') return c.json((await engine.awaitTerminal(id, c.req.raw.signal)) ?? run.execution);
-    return c.json(run.execution);
+    if (c.req.query('wait') === 'true') return c.json(redactExecution((await engine.awaitTerminal(id, c.req.raw.signal)) ?? run.execution));
+    return c.json(redactExecution(run.execution));
   };
 
   const found = async (id: string): Promise<Execution> => {
@@ -80,7 +82,7 @@ export function executionRoutes(deps: ServerDeps): Hono {
       // Kestra's search returns every result's task runs.
       withTaskRuns: true,
     });
-    return c.json({ results, total });
+    return c.json({ results: results.map(redactExecution), total });
   });
 
   // Before `POST /executions/{namespace}/{flowId}`, which would otherwise take these two (as in
@@ -137,11 +139,11 @@ export function executionRoutes(deps: ServerDeps): Hono {
     return start(c, run);
   });
 
-  app.get('/api/v1/executions/:id', async (c) => c.json(await found(c.req.param('id'))));
+  app.get('/api/v1/executions/:id', async (c) => c.json(redactExecution(await found(c.req.param('id')))));
 
   app.delete('/api/v1/executions/:id/kill', async (c) => {
     const execution = await engine.requestKill(c.req.param('id')).catch(rethrowAsHttp);
-    return c.json(execution, 202);
+    return c.json(redactExecution(execution), 202);
   });
 
   /**
@@ -168,7 +170,7 @@ export function executionRoutes(deps: ServerDeps): Hono {
         let lastSent = '';
         while (current && !stream.aborted) {
           const terminal = isTerminal(current.state.current);
-          lastSent = JSON.stringify(current);
+          lastSent = JSON.stringify(redactExecution(current));
           await stream.writeSSE({ id: terminal ? 'end' : 'progress', data: lastSent });
           if (terminal) return;
           let next: Execution | undefined;
@@ -182,7 +184,7 @@ export function executionRoutes(deps: ServerDeps): Hono {
             if (!next && !engine.isRunningHere(id)) {
               const stored = await engine.resources.repository.findExecution(id);
               if (!stored) return;
-              if (JSON.stringify(stored) !== lastSent) next = stored;
+              if (JSON.stringify(redactExecution(stored)) !== lastSent) next = stored;
             }
             if (!next && Date.now() - lastBeat >= SSE_HEARTBEAT_MS) {
               await heartbeat(stream);

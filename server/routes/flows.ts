@@ -44,7 +44,8 @@ export function flowRoutes(deps: ServerDeps): Hono {
     const documents = body.split(/^---\s*$/m).filter((d) => d.trim() !== '');
     return c.json(
       documents.map((doc) => {
-        const { flow, problems } = validateFlowSource(doc);
+        // A SECRET input without BATON_ENCRYPTION_KEY is flagged: its executions would be refused.
+        const { flow, problems } = validateFlowSource(doc, undefined, { encryptionKeyConfigured: deps.engine.resources.encryption !== undefined });
         const errors = problems.filter((p) => p.severity === 'error');
         const warnings = problems.filter((p) => p.severity === 'warning');
         return {

@@ -2,6 +2,8 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isFailure, withTriggerDefaults, type ExecutionRun } from '../../engine/index.ts';
 import { InputValidationError } from '../../engine/inputs/index.ts';
+// SECRET inputs leave the server as `******` (issue #12, finding 5).
+import { redactExecution } from '../../engine/index.ts';
 import { decideWebhookCall, MAX_WEBHOOK_TRIGGER_BODY_BYTES, type WebhookCall } from '../../engine/triggers/index.ts';
 import { FlowNotFoundError, type StoredFlow } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -111,11 +113,11 @@ export function webhookTriggerRoutes(deps: ServerDeps): Hono {
       // Stored before this answers: a crash after the 200 loses nothing (a worker or a restart runs it).
       await engine.start(run, (err: unknown) => deps.log?.('error', `execution ${id} crashed: ${(err as Error).message}`));
       const { trigger } = decision;
-      if (trigger.wait !== true) return c.json(run.execution);
+      if (trigger.wait !== true) return c.json(redactExecution(run.execution));
       const execution = (await engine.awaitTerminal(id, c.req.raw.signal)) ?? run.execution;
       // As Kestra's: a failed execution answers 500, whatever the body.
       const status = isFailure(execution.state.current) ? 500 : 200;
-      if (trigger.returnOutputs !== true) return c.json(execution, status);
+      if (trigger.returnOutputs !== true) return c.json(redactExecution(execution), status);
       const outputs = execution.outputs ?? {};
       if (trigger.responseContentType === 'text/plain') return c.text(typeof outputs === 'string' ? outputs : JSON.stringify(outputs), status);
       return c.json(outputs, status);

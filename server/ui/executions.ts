@@ -6,6 +6,7 @@ import {
   ExecutionNotFoundError, ExecutionOperationError, isState, isTerminal, STATES, type Execution, type ExecutionRun, type StateType,
 } from '../../engine/index.ts';
 import { isKestraUri, isStorageError, isUnderPrefix } from '../../engine/storage/index.ts';
+import { redactExecution } from '../../engine/index.ts';
 import { FlowNotFoundError, type CommitInfo } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
 import { buildGantt, formatDuration, treeOrder, type Gantt } from './gantt.ts';
@@ -189,7 +190,9 @@ interface ExecutionRunView {
   fileUrl: string;
 }
 
-async function buildRunView(deps: ServerDeps, execution: Execution, now = Date.now()): Promise<ExecutionRunView> {
+async function buildRunView(deps: ServerDeps, stored: Execution, now = Date.now()): Promise<ExecutionRunView> {
+  // SECRET inputs are shown as `******` (issue #12, finding 5).
+  const execution = redactExecution(stored);
   const terminal = isTerminal(execution.state.current);
   const flowPath = `/ui/flows/${encodeURIComponent(execution.namespace)}/${encodeURIComponent(execution.flowId)}`;
   let commit: CommitInfo | null = null;

@@ -31,11 +31,12 @@ export interface ApiHarness {
   waitForExecution(id: string, done?: (e: Execution) => boolean, timeoutMs?: number): Promise<Execution>;
 }
 
-export async function openApiHarness(open: () => Promise<Database>): Promise<ApiHarness> {
+/** `engineEnv`: the engine's environment (e.g. BATON_ENCRYPTION_KEY, SECRET_*); none by default. */
+export async function openApiHarness(open: () => Promise<Database>, options: { engineEnv?: Record<string, string> } = {}): Promise<ApiHarness> {
   const { db } = await open();
   const dataDir = await mkdtemp(join(tmpdir(), 'baton-api-'));
   const flows = new FlowStore(db);
-  const engine = createEngine({ db, dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env: {} });
+  const engine = createEngine({ db, dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env: options.engineEnv ?? {} });
   const env = { BATON_GIT_URL: 'http://127.0.0.1:9/never-fetched.git', BATON_GIT_BRANCH: 'main', BATON_SYNC_POLL_SECONDS: '0' };
   const config = syncConfigFromEnv(env);
   const syncer = await createSyncer({ db, config, dataDir, env });

@@ -16,6 +16,8 @@ import { createRepo, startGitServer, type GitServer, type TestRepo } from '../su
 export const ADMIN = { user: 'admin', password: 'correct horse battery staple' };
 export const GIT_USER = 'baton';
 export const GIT_PASSWORD = 'git-p4ss-never-shown';
+/** BATON_ENCRYPTION_KEY of the dashboard's engine (32 bytes, base64). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface Dashboard {
   app: Hono;
@@ -44,7 +46,8 @@ export async function startDashboard(options: {
   const dataDir = await mkdtemp(join(tmpdir(), 'baton-ui-'));
   const config = syncConfigFromEnv(env);
   const flows = new FlowStore(options.db);
-  const engine = createEngine({ db: options.db, dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env: {} });
+  // A key: INPUTS_FLOW has a SECRET input, refused without one.
+  const engine = createEngine({ db: options.db, dataDir, flows: flows.flowSource(), namespaceFiles: flows.namespaceFiles(), env: { BATON_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY } });
   const syncer = await createSyncer({ db: options.db, config, dataDir, env });
   const app = createApp({
     db: options.db,
