@@ -1,6 +1,9 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { dashboardSessions, type Db } from '../db/index.ts';
+import { waitText, type AuthKind, type AuthThrottle } from './auth-throttle.ts';
 import { HttpError } from './errors.ts';
 
 /** The dashboard's one account (`BATON_ADMIN_USER` / `BATON_ADMIN_PASSWORD`). */
@@ -38,7 +41,10 @@ const OPEN_API_PREFIX = '/api/v1/executions/webhook/';
 
 /**
  * Who may use the API and the dashboard, and the signed session cookies of the dashboard.
- * Sessions are stateless (HMAC-signed cookie); logout revokes the nonce in this process.
+ * A logged-in session is a signed cookie and a row in `dashboard_sessions`: logout deletes the row,
+ * so the cookie stays dead across restarts. The cookie also carries a fingerprint of the admin
+ * credentials it was issued for: a changed user or password ends every session. Anonymous sessions
+ * (a CSRF token before login) are the cookie alone.
  */
 export class Sessions {
   readonly dashboardOpen: boolean;
@@ -46,14 +52,25 @@ export class Sessions {
   readonly apiOpen: boolean;
   private readonly key: Buffer;
   private readonly apiTokenDigest: Buffer | undefined;
-  private readonly admin: { user: Buffer; password: Buffer; name: string } | undefined;
+  private readonly admin: { user: Buffer; password: Buffer; name: string; fingerprint: string } | undefined;
+  /** Anonymous sessions replaced by a login in this process (their CSRF token must not outlive them). */
   private readonly revoked = new Map<string, number>();
+  private readonly db: Db;
 
-  constructor(options: { apiToken?: string; admin?: AdminCredentials; secret?: string; loopback?: boolean }) {
+  constructor(options: { db: Db; apiToken?: string; admin?: AdminCredentials; secret?: string; loopback?: boolean }) {
     // Without a configured secret, sessions last as long as the process.
     this.key = options.secret ? digest(`baton-session:${options.secret}`) : randomBytes(32);
+    this.db = options.db;
     this.apiTokenDigest = options.apiToken ? digest(options.apiToken) : undefined;
-    this.admin = options.admin ? { user: digest(options.admin.user), password: digest(options.admin.password), name: options.admin.user } : undefined;
+    this.admin = options.admin
+      ? {
+          user: digest(options.admin.user),
+          password: digest(options.admin.password),
+          name: options.admin.user,
+          // Keyed by the session key, so the cookie reveals nothing about the password.
+          fingerprint: createHmac('sha256', this.key).update(`credentials:${options.admin.user}\0${options.admin.password}`).digest('base64url').slice(0, 22),
+        }
+      : undefined;
     this.dashboardOpen = !this.admin && (options.loopback ?? true);
     this.apiOpen = !this.admin && !this.apiTokenDigest;
   }
@@ -76,21 +93,31 @@ export class Sessions {
     return this.apiTokenDigest !== undefined && timingSafeEqual(digest(token), this.apiTokenDigest);
   }
 
-  /** A fresh session (new nonce, so a new CSRF token) and its cookie value. */
-  issue(user: string | null): { session: Session; cookie: string } {
-    const session: Session = { user, nonce: randomBytes(16).toString('base64url'), expires: Math.floor(Date.now() / 1000) + SESSION_SECONDS };
-    const payload = Buffer.from(JSON.stringify({ u: user, n: session.nonce, e: session.expires })).toString('base64url');
-    return { session, cookie: `${payload}.${this.sign(payload)}` };
+  /** A fresh anonymous session (new nonce, so a new CSRF token) and its cookie value. */
+  issueAnonymous(): { session: Session; cookie: string } {
+    const session: Session = { user: null, nonce: randomBytes(16).toString('base64url'), expires: Math.floor(Date.now() / 1000) + SESSION_SECONDS };
+    return { session, cookie: this.cookieOf(session, undefined) };
   }
 
-  /** The session a cookie carries, or undefined when forged, expired, revoked or for another account. */
-  read(cookie: string | undefined): Session | undefined {
+  /** A fresh session of the admin, stored (with expired ones swept), and its cookie value. */
+  async logIn(user: string): Promise<{ session: Session; cookie: string }> {
+    const session: Session = { user, nonce: randomBytes(16).toString('base64url'), expires: Math.floor(Date.now() / 1000) + SESSION_SECONDS };
+    await this.db.delete(dashboardSessions).where(lte(dashboardSessions.expiresAt, sql`now()`));
+    await this.db.insert(dashboardSessions).values({ id: rowId(session.nonce), userName: user, expiresAt: new Date(session.expires * 1000).toISOString() });
+    return { session, cookie: this.cookieOf(session, this.admin?.fingerprint) };
+  }
+
+  /**
+   * The session a cookie carries, or undefined when forged, expired, logged out, or issued for other
+   * admin credentials (another user, or the same user before a password change).
+   */
+  async read(cookie: string | undefined): Promise<Session | undefined> {
     if (!cookie) return undefined;
     const dot = cookie.indexOf('.');
     if (dot <= 0) return undefined;
     const payload = cookie.slice(0, dot);
     if (!equalText(cookie.slice(dot + 1), this.sign(payload))) return undefined;
-    let data: { u?: unknown; n?: unknown; e?: unknown };
+    let data: { u?: unknown; n?: unknown; e?: unknown; c?: unknown };
     try {
       data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
@@ -98,13 +125,23 @@ export class Sessions {
     }
     if (typeof data.n !== 'string' || typeof data.e !== 'number' || (data.u !== null && typeof data.u !== 'string')) return undefined;
     if (data.e <= Date.now() / 1000 || this.revoked.has(data.n)) return undefined;
-    // A persistent secret outlives a change of admin account: the old account's sessions end.
-    if (data.u !== null && data.u !== this.admin?.name) return undefined;
-    return { user: data.u, nonce: data.n, expires: data.e };
+    const session: Session = { user: data.u, nonce: data.n, expires: data.e };
+    if (data.u === null) return session;
+    if (!this.admin || data.u !== this.admin.name || typeof data.c !== 'string' || !equalText(data.c, this.admin.fingerprint)) return undefined;
+    const [row] = await this.db
+      .select({ id: dashboardSessions.id })
+      .from(dashboardSessions)
+      .where(and(eq(dashboardSessions.id, rowId(data.n)), gt(dashboardSessions.expiresAt, sql`now()`)))
+      .limit(1);
+    return row ? session : undefined;
   }
 
-  /** Ends a session before its expiry (logout, login); forgotten once it would have expired anyway. */
-  revoke(session: Session): void {
+  /** Ends a session before its expiry (logout, login): a logged-in one's row is deleted. */
+  async revoke(session: Session): Promise<void> {
+    if (session.user !== null) {
+      await this.db.delete(dashboardSessions).where(eq(dashboardSessions.id, rowId(session.nonce)));
+      return;
+    }
     const now = Date.now() / 1000;
     for (const [nonce, expires] of this.revoked) if (expires <= now) this.revoked.delete(nonce);
     this.revoked.set(session.nonce, session.expires);
@@ -125,9 +162,48 @@ export class Sessions {
     return session !== undefined && (session.user !== null || this.dashboardOpen);
   }
 
+  private cookieOf(session: Session, fingerprint: string | undefined): string {
+    const payload = Buffer.from(JSON.stringify({ u: session.user, n: session.nonce, e: session.expires, ...(fingerprint ? { c: fingerprint } : {}) })).toString('base64url');
+    return `${payload}.${this.sign(payload)}`;
+  }
+
   private sign(payload: string): string {
     return createHmac('sha256', this.key).update(payload).digest('base64url');
   }
+}
+
+/**
+ * Everything that checks credentials: the sessions, the lockout of addresses that keep failing,
+ * how a request's client address is found, and where failures are logged.
+ */
+export interface AuthGuard {
+  sessions: Sessions;
+  throttle: AuthThrottle;
+  addressOf(c: Context): string;
+  log?: (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => void;
+}
+
+/** 429 with Retry-After when the client's address is locked out; the address otherwise. */
+export function refuseIfLockedOut(guard: AuthGuard, c: Context): { address: string; lockedMs: number } {
+  const address = guard.addressOf(c);
+  const lockedMs = guard.throttle.lockedFor(address);
+  if (lockedMs > 0) {
+    c.header('Retry-After', String(Math.ceil(lockedMs / 1000)));
+    guard.log?.('warn', 'authentication attempt refused: address locked out', { address, retryAfterSeconds: Math.ceil(lockedMs / 1000) });
+  }
+  return { address, lockedMs };
+}
+
+/** Counts and logs a failed login or API token (never the secret that was tried). */
+export function recordFailure(guard: AuthGuard, address: string, kind: AuthKind): void {
+  const { failures, lockedMs } = guard.throttle.fail(address, kind);
+  guard.log?.('warn', kind === 'login' ? 'dashboard login failed' : 'invalid API token', { address, failures });
+  if (lockedMs > 0) guard.log?.('warn', `address locked out for ${waitText(lockedMs)} after ${failures} failed attempts`, { address, kind });
+}
+
+/** The message of a 429 for a locked-out address. */
+export function lockedOutMessage(lockedMs: number): string {
+  return `too many failed attempts from your address: try again in ${waitText(lockedMs)}`;
 }
 
 /** Sets the session cookie: HttpOnly, SameSite=Lax, Secure when the request came over https. */
@@ -143,7 +219,7 @@ export function clearSessionCookie(c: Context): void {
 /** Reads the session cookie on every request and exposes `session`, `user`, `csrfToken`, `dashboardOpen`. */
 export function sessionCookie(sessions: Sessions): MiddlewareHandler {
   return async function sessionCookie(c, next) {
-    const session = sessions.read(getCookie(c, SESSION_COOKIE));
+    const session = await sessions.read(getCookie(c, SESSION_COOKIE));
     exposeSession(c, sessions, session);
     return next();
   };
@@ -162,14 +238,18 @@ export function exposeSession(c: Context, sessions: Sessions, session: Session |
  * header for unsafe methods). Open when no credentials are configured at all, except to cross-site
  * browser requests that would change something.
  */
-export function apiAuth(sessions: Sessions): MiddlewareHandler {
+export function apiAuth(guard: AuthGuard): MiddlewareHandler {
+  const sessions = guard.sessions;
   return async function apiAuth(c, next) {
     if (c.req.path.startsWith(OPEN_API_PREFIX)) return next();
     const unsafe = !SAFE_METHODS.has(c.req.method);
     const header = c.req.header('authorization');
     if (header !== undefined && !sessions.apiOpen) {
+      const { address, lockedMs } = refuseIfLockedOut(guard, c);
+      if (lockedMs > 0) throw new HttpError(429, lockedOutMessage(lockedMs));
       const match = /^Bearer\s+(.+)$/i.exec(header);
       if (match && sessions.checkApiToken(match[1].trim())) return next();
+      recordFailure(guard, address, 'api-token');
       c.header('WWW-Authenticate', 'Bearer realm="baton"');
       throw new HttpError(401, match ? 'invalid API token' : 'the Authorization header must be Bearer <BATON_API_TOKEN>');
     }
@@ -198,7 +278,7 @@ export function dashboardAuth(sessions: Sessions): MiddlewareHandler {
   return async function dashboardAuth(c, next) {
     let session = c.get('session');
     if (!session) {
-      const issued = sessions.issue(null);
+      const issued = sessions.issueAnonymous();
       session = issued.session;
       writeSessionCookie(c, issued.cookie);
       exposeSession(c, sessions, session);
@@ -235,6 +315,11 @@ function isHttps(c: Context): boolean {
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
+}
+
+/** The row id of a session: its nonce hashed, so the table holds nothing a cookie could be made from. */
+function rowId(nonce: string): string {
+  return createHash('sha256').update(nonce).digest('hex');
 }
 
 /** Constant-time comparison of two strings of any length (through their digests). */

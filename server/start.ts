@@ -7,6 +7,8 @@ import { createEngine, FlowTriggerDispatcher, newWorkerId, prepareTaskIsolation,
 import { createSyncer, FlowStore, syncConfigFromEnv, type SyncOutcome } from '../sync/index.ts';
 import { createApp } from './app.ts';
 import type { AdminCredentials } from './auth.ts';
+import { trustedProxiesFromEnv } from './client-address.ts';
+import { hostPolicyFromEnv, type HostPolicy } from './host-guard.ts';
 
 export interface RunningServer {
   /** The HTTP address (empty for the scheduler and worker roles, which serve no HTTP). */
@@ -76,6 +78,17 @@ export class UnsafeListenError extends Error {
   }
 }
 
+/** BATON_GIT_WEBHOOK_UNSIGNED=allow on a server others can reach. */
+export class UnsignedWebhooksError extends Error {
+  constructor(host: string) {
+    super(
+      `refusing BATON_GIT_WEBHOOK_UNSIGNED=allow on ${host}: anyone who reaches it could trigger syncs; ` +
+        'set BATON_GIT_WEBHOOK_SECRET (and the same secret on the Git host), or listen on 127.0.0.1',
+    );
+    this.name = 'UnsignedWebhooksError';
+  }
+}
+
 /** A credential half-configured (a user without a password, or the reverse). */
 export class CredentialsConfigError extends Error {
   constructor(message: string) {
@@ -91,6 +104,10 @@ export interface ListenPlan {
   apiToken?: string;
   admin?: AdminCredentials;
   sessionSecret?: string;
+  /** The Host names and write origins the server answers (BATON_ALLOWED_HOSTS, BATON_PUBLIC_URL). */
+  hosts: HostPolicy;
+  /** BATON_TRUSTED_PROXIES: only their X-Forwarded-For names a client. */
+  trustedProxies: string[];
   warnings: string[];
 }
 
@@ -119,7 +136,10 @@ export function planListen(env: NodeJS.ProcessEnv): ListenPlan {
   }
   const sessionSecret = env.BATON_SESSION_SECRET || undefined;
   if (admin && !sessionSecret) warnings.push('no BATON_SESSION_SECRET: dashboard sessions end when the server restarts');
-  return { host, loopback, apiToken, admin, sessionSecret, warnings };
+  // Off loopback, credentials stand between a rebinding page and the API, so any Host is answered
+  // unless BATON_ALLOWED_HOSTS or BATON_PUBLIC_URL says otherwise (see hostPolicyFromEnv).
+  const hosts = hostPolicyFromEnv(env, { host, loopback });
+  return { host, loopback, apiToken, admin, sessionSecret, hosts, trustedProxies: trustedProxiesFromEnv(env), warnings };
 }
 
 /**
@@ -179,8 +199,13 @@ export async function startServer(options: {
     let initialSync: SyncOutcome | undefined;
     if (serves) {
       const config = syncConfigFromEnv(env);
+      if (!config.webhookSecret && config.allowUnsignedWebhooks && !plan!.loopback) throw new UnsignedWebhooksError(plan!.host);
       const syncer = await createSyncer({ db, config, dataDir: options.dataDir, env, log, limits });
-      if (!config.webhookSecret) logger.warn('no BATON_GIT_WEBHOOK_SECRET: push webhooks are accepted unsigned');
+      if (!config.webhookSecret) {
+        logger.warn(config.allowUnsignedWebhooks
+          ? 'no BATON_GIT_WEBHOOK_SECRET and BATON_GIT_WEBHOOK_UNSIGNED=allow: push webhooks are accepted unsigned (loopback only)'
+          : 'no BATON_GIT_WEBHOOK_SECRET: push webhooks are refused (401) until it is set; changes arrive by the poll (BATON_SYNC_POLL_SECONDS) or "Sync now"');
+      }
       stops.unshift(() => syncer.stop());
       const app = createApp({
         db,
@@ -194,6 +219,8 @@ export async function startServer(options: {
         admin: plan!.admin,
         sessionSecret: plan!.sessionSecret,
         loopback: plan!.loopback,
+        hosts: plan!.hosts,
+        trustedProxies: plan!.trustedProxies,
         log,
       });
       const port = options.port ?? Number(env.PORT || 8080);

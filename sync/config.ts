@@ -10,7 +10,13 @@ export interface SyncConfig {
   /** Folder of namespace files: `<filesPath>/<namespace>/<path>`. */
   filesPath: string;
   auth: { token?: string; username?: string; password?: string };
+  /** Shared secret of push webhooks; unset when BATON_GIT_WEBHOOK_SECRET is unset or empty. */
   webhookSecret?: string;
+  /**
+   * Without a secret, pushes are refused unless this is true (BATON_GIT_WEBHOOK_UNSIGNED=allow, which
+   * the server honours only when it listens on loopback).
+   */
+  allowUnsignedWebhooks: boolean;
   /** Fallback poll interval in seconds; 0 turns polling off. */
   pollSeconds: number;
 }
@@ -29,6 +35,10 @@ export function syncConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = pr
   if (!Number.isFinite(pollSeconds) || pollSeconds < 0) {
     throw new SyncConfigError(`BATON_SYNC_POLL_SECONDS must be a number of seconds ≥ 0, got '${poll}'`);
   }
+  const unsigned = env.BATON_GIT_WEBHOOK_UNSIGNED?.trim() ?? '';
+  if (unsigned !== '' && unsigned !== 'allow' && unsigned !== 'refuse') {
+    throw new SyncConfigError(`BATON_GIT_WEBHOOK_UNSIGNED must be 'allow' or 'refuse', got '${unsigned}'`);
+  }
   const trimSlashes = (p: string) => p.replace(/^\/+|\/+$/g, '');
   return {
     url: env.BATON_GIT_URL || resolve(cwd),
@@ -40,7 +50,9 @@ export function syncConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = pr
       username: env.BATON_GIT_USERNAME || undefined,
       password: env.BATON_GIT_PASSWORD || undefined,
     },
+    // Empty is unset: anyone can sign with an empty key, so it must not pass for a secret.
     webhookSecret: env.BATON_GIT_WEBHOOK_SECRET || undefined,
+    allowUnsignedWebhooks: unsigned === 'allow',
     pollSeconds,
   };
 }

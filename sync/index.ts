@@ -17,7 +17,7 @@ export { syncOnce, ValidationCache, type SyncOutcome, type SyncResult } from './
 export { FlowStore, FlowNotFoundError, NamespacePathError, normalizeNamespacePath, type StoredFlow, type FlowRevision, type CommitInfo } from './flow-store.ts';
 export { loadSyncStatus, loadSyncHistory, type SyncStatus, type SyncHistoryEntry } from './status.ts';
 export type { SyncChanges, SyncProblem } from './apply.ts';
-export { handlePushWebhook, MAX_WEBHOOK_BODY_BYTES, type WebhookAnswer } from './webhooks/index.ts';
+export { handlePushWebhook, MAX_WEBHOOK_BODY_BYTES, type RecordOutcome, type SyncRequestRecord, type WebhookAnswer } from './webhooks/index.ts';
 export { GitSource, stripCredentials, GitSyncError, type SkippedTreeEntry } from './git/index.ts';
 
 /**

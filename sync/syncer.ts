@@ -52,6 +52,11 @@ export class Syncer {
     return promise;
   }
 
+  /** True while a sync runs or one is requested: a commit fetched now may not be what is live. */
+  get busy(): boolean {
+    return this.running || this.completed < this.requested;
+  }
+
   /** The branch being synced. */
   get branch(): string {
     return this.deps.branch;

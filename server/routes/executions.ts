@@ -10,7 +10,7 @@ import { FlowNotFoundError } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
 import { rethrowAsHttp } from './execution-errors.ts';
-import { intParam } from './params.ts';
+import { dateParam, formBody, jsonBody, optionalIntParam, pageParams } from './params.ts';
 import { heartbeat, SSE_HEARTBEAT_MS, Wakeup } from './sse.ts';
 
 /** How often a follower re-reads an execution that no engine in this process runs. */
@@ -27,14 +27,6 @@ export function parseLabels(values: string[]): Record<string, string> {
     labels[v.slice(0, colon)] = v.slice(colon + 1);
   }
   return labels;
-}
-
-/** An ISO-8601 date-time query parameter, normalised; 400 naming it when it does not parse. */
-function dateParam(value: string | undefined, name: string): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new HttpError(400, `query parameter '${name}' must be an ISO-8601 date-time, got '${value}'`);
-  return new Date(time).toISOString();
 }
 
 /** `state=FAILED&state=KILLED` or `state=FAILED,KILLED`; 400 listing unknown states. */
@@ -77,8 +69,7 @@ export function executionRoutes(deps: ServerDeps): Hono {
       startDate: dateParam(c.req.query('startDate'), 'startDate'),
       endDate: dateParam(c.req.query('endDate'), 'endDate'),
       labels: parseLabels(c.req.queries('labels') ?? []),
-      page: intParam(c.req.query('page'), 'page', 1),
-      size: Math.min(intParam(c.req.query('size'), 'size', 25), 1000),
+      ...pageParams(c),
       // Kestra's search returns every result's task runs.
       withTaskRuns: true,
     });
@@ -100,7 +91,7 @@ export function executionRoutes(deps: ServerDeps): Hono {
 
   app.post('/api/v1/executions/:namespace/:flowId', async (c) => {
     const { namespace, flowId } = c.req.param();
-    const revision = c.req.query('revision') ? intParam(c.req.query('revision'), 'revision') : undefined;
+    const revision = optionalIntParam(c.req.query('revision'), 'revision');
     const stored = await deps.flows.getFlow(namespace, flowId, { revision }).catch((err: unknown) => {
       if (err instanceof FlowNotFoundError) throw new HttpError(404, err.message);
       throw err;
@@ -109,15 +100,13 @@ export function executionRoutes(deps: ServerDeps): Hono {
     const inputs: Record<string, unknown> = {};
     const type = c.req.header('content-type') ?? '';
     if (type.startsWith('multipart/form-data') || type.startsWith('application/x-www-form-urlencoded')) {
-      const form = await c.req.parseBody({ all: true });
+      const form = await formBody(c);
       for (const [key, value] of Object.entries(form)) {
         const one = Array.isArray(value) ? value[0] : value;
         inputs[key] = one instanceof File ? { fileName: one.name, data: Buffer.from(await one.arrayBuffer()) } : one;
       }
     } else if (type.startsWith('application/json')) {
-      const body = await c.req.json().catch(() => {
-        throw new HttpError(400, 'request body is not valid JSON');
-      });
+      const body = await jsonBody(c, 'the inputs');
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'inputs must be a JSON object');
       Object.assign(inputs, body);
     }

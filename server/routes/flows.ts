@@ -3,7 +3,7 @@ import { formatProblem, validateFlowSource } from '../../engine/flow/index.ts';
 import { FlowNotFoundError, type StoredFlow } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
-import { intParam, readOnlyInGit } from './params.ts';
+import { intParam, optionalIntParam, pageParams, readOnlyInGit, textBody } from './params.ts';
 
 /** Kestra's flow JSON: the definition plus revision, deletion flag, commit and (on request) source. */
 export function flowJson(flow: StoredFlow, withSource: boolean): Record<string, unknown> {
@@ -32,14 +32,13 @@ export function flowRoutes(deps: ServerDeps): Hono {
     const { results, total } = await deps.flows.search({
       q: c.req.query('q') || undefined,
       namespace: c.req.query('namespace') || undefined,
-      page: intParam(c.req.query('page'), 'page', 1),
-      size: intParam(c.req.query('size'), 'size', 25),
+      ...pageParams(c),
     });
     return c.json({ results: results.map((f) => flowJson(f, false)), total });
   });
 
   app.post('/api/v1/flows/validate', async (c) => {
-    const body = await c.req.text();
+    const body = await textBody(c);
     // Several flows may be sent as YAML documents separated by '---', as Kestra accepts.
     const documents = body.split(/^---\s*$/m).filter((d) => d.trim() !== '');
     return c.json(
@@ -69,7 +68,7 @@ export function flowRoutes(deps: ServerDeps): Hono {
   app.get('/api/v1/flows/:namespace/:id', async (c) => {
     const flow = await deps.flows
       .getFlow(c.req.param('namespace'), c.req.param('id'), {
-        revision: c.req.query('revision') ? intParam(c.req.query('revision'), 'revision', 1) : undefined,
+        revision: optionalIntParam(c.req.query('revision'), 'revision'),
         allowDeleted: c.req.query('allowDeleted') === 'true',
       })
       .catch(notFound);

@@ -4,7 +4,7 @@ import { isTerminal, levelAtLeast, LOG_LEVELS, type Execution, type LogLevel, ty
 import type { ServerDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
 import { contentDisposition } from './executions.ts';
-import { intParam } from './params.ts';
+import { optionalIntParam } from './params.ts';
 import { heartbeat, SSE_HEARTBEAT_MS, Wakeup } from './sse.ts';
 
 /** Rows read from the database per query when streaming (download, follow catch-up). */
@@ -60,24 +60,22 @@ export function logRoutes(deps: ServerDeps): Hono {
 
   app.get('/api/v1/logs/:executionId', async (c) => {
     const execution = await found(c.req.param('executionId'));
-    const attempt = c.req.query('attempt');
     const rows = await repository.findLogs(execution.id, {
       minLevel: levelParam(c.req.query('minLevel')),
       taskId: c.req.query('taskId') || undefined,
       taskRunId: c.req.query('taskRunId') || undefined,
-      attemptNumber: attempt ? intParam(attempt, 'attempt') : undefined,
+      attemptNumber: optionalIntParam(c.req.query('attempt'), 'attempt'),
     });
     return c.json(rows.map((r) => logJson(execution, r)));
   });
 
   app.get('/api/v1/logs/:executionId/download', async (c) => {
     const execution = await found(c.req.param('executionId'));
-    const attempt = c.req.query('attempt');
     const filter = {
       minLevel: levelParam(c.req.query('minLevel')),
       taskId: c.req.query('taskId') || undefined,
       taskRunId: c.req.query('taskRunId') || undefined,
-      attemptNumber: attempt ? intParam(attempt, 'attempt') : undefined,
+      attemptNumber: optionalIntParam(c.req.query('attempt'), 'attempt'),
     };
     const encoder = new TextEncoder();
     let afterId: number | undefined;

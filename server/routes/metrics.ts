@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { isCreated, STATES, type HistogramSeries, type StateType } from '../../engine/index.ts';
 import { loadSyncStatus } from '../../sync/index.ts';
+import type { SecurityCounters } from '../auth-throttle.ts';
 import type { ServerDeps } from '../deps.ts';
 
 /** Prometheus' text exposition format, version 0.0.4. */
@@ -18,7 +19,7 @@ function inQueue(state: StateType): boolean {
  * Baton has one port, so the app puts this route behind the API's credentials when any are set:
  * flow names do not appear here, but activity and sync health are not for anyone on the network.
  */
-export function metricsRoutes(deps: ServerDeps): Hono {
+export function metricsRoutes(deps: ServerDeps, counters: SecurityCounters): Hono {
   const app = new Hono();
   app.get('/metrics', async (c) => {
     const [counts, sync, backlog] = await Promise.all([
@@ -27,7 +28,7 @@ export function metricsRoutes(deps: ServerDeps): Hono {
       deps.engine.resources.queue.backlog(),
     ]);
     const lines: string[] = [];
-    const family = (name: string, type: 'gauge' | 'histogram', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const family = (name: string, type: 'gauge' | 'histogram' | 'counter', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
     family('baton_executions', 'gauge', 'Executions in the database, by current state.');
     for (const state of STATES) lines.push(`baton_executions{state="${state}"} ${counts[state] ?? 0}`);
@@ -45,6 +46,15 @@ export function metricsRoutes(deps: ServerDeps): Hono {
 
     family('baton_task_run_duration_seconds', 'histogram', 'Duration of the task runs this process ran, by final state.');
     for (const series of deps.engine.taskRunDurations.snapshot()) lines.push(...histogramLines('baton_task_run_duration_seconds', series));
+
+    family('baton_auth_failures_total', 'counter', 'Failed dashboard logins and invalid API tokens (this process, since it started).');
+    for (const [kind, n] of Object.entries(counters.authFailures)) lines.push(`baton_auth_failures_total{kind="${kind}"} ${n}`);
+    family('baton_auth_lockouts_total', 'counter', 'Client addresses locked out after too many failed attempts (BATON_LIMIT_AUTH_FAILURES).');
+    lines.push(`baton_auth_lockouts_total ${counters.lockouts}`);
+    family('baton_auth_locked_attempts_total', 'counter', 'Attempts refused (429) because their address was locked out.');
+    lines.push(`baton_auth_locked_attempts_total ${counters.lockedAttempts}`);
+    family('baton_git_push_skipped_total', 'counter', 'Verified push deliveries that led to no sync: a delivery id seen before, or a commit already live (replays count here).');
+    for (const [reason, n] of Object.entries(counters.pushesSkipped)) lines.push(`baton_git_push_skipped_total{reason="${reason}"} ${n}`);
 
     return c.body(`${lines.join('\n')}\n`, 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
   });

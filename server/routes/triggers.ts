@@ -5,7 +5,7 @@ import {
 import { FlowNotFoundError } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
-import { intParam } from './params.ts';
+import { formBody, jsonBody, pageParams } from './params.ts';
 
 interface TriggerRef {
   namespace: string;
@@ -28,7 +28,7 @@ async function triggerBody(c: Context): Promise<TriggerRef & Record<string, unkn
   const type = c.req.header('content-type') ?? '';
   let body: unknown;
   if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
-    const form = await c.req.parseBody();
+    const form = await formBody(c);
     const start = formDate(form.start);
     body = {
       namespace: form.namespace,
@@ -38,9 +38,7 @@ async function triggerBody(c: Context): Promise<TriggerRef & Record<string, unkn
       ...(typeof form.disabled === 'string' ? { disabled: form.disabled === 'true' } : {}),
     };
   } else {
-    body = await c.req.json().catch(() => {
-      throw new HttpError(400, 'request body is not valid JSON');
-    });
+    body = await jsonBody(c);
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'request body must be a JSON object');
   const fields = body as Record<string, unknown>;
@@ -70,8 +68,7 @@ export function triggerRoutes(deps: ServerDeps): Hono {
     c.json(
       await admin.search({
         ...filter,
-        page: intParam(c.req.query('page'), 'page', 1),
-        size: Math.min(intParam(c.req.query('size'), 'size', 25), 1000),
+        ...pageParams(c),
       }),
     );
 

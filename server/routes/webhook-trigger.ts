@@ -8,6 +8,7 @@ import { decideWebhookCall, MAX_WEBHOOK_TRIGGER_BODY_BYTES, type WebhookCall } f
 import { FlowNotFoundError, type StoredFlow } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
+import { refuseUnstorable } from './params.ts';
 
 /**
  * One body for an unknown flow, an unknown (or disabled) trigger and a wrong key, so a caller cannot
@@ -32,6 +33,26 @@ function headersOf(c: Context): Record<string, string[]> {
     c.req.raw.headers.forEach((value, name) => add(name, value));
   }
   return Object.fromEntries(headers);
+}
+
+/**
+ * The body becomes `trigger.body`, stored with the execution: PostgreSQL text cannot hold a NUL
+ * character (raw or as a JSON `\\u0000` escape) nor an unpaired surrogate (a JSON `\\ud800` escape
+ * alone), so such a body is a 400 rather than a failed insert.
+ */
+function refuseUnstorableBody(body: Buffer): void {
+  if (body.includes(0)) throw new HttpError(400, 'the request body contains a NUL byte, which cannot be stored');
+  // Only a body holding one of these escapes can decode to such text: no second parse otherwise.
+  if (!body.includes('\\u')) return;
+  const text = body.toString('utf8');
+  if (!/\\u(?:0000|[dD][89a-fA-F])/.test(text)) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return;
+  }
+  refuseUnstorable(value, 'the request body');
 }
 
 function parametersOf(url: string): Record<string, string[]> {
@@ -75,6 +96,7 @@ export function webhookTriggerRoutes(deps: ServerDeps): Hono {
         throw err;
       }
       const body = Buffer.from(await c.req.arrayBuffer());
+      refuseUnstorableBody(body);
       const call: WebhookCall = { headers: headersOf(c), parameters: parametersOf(c.req.url), body: body.length ? body : null };
       const decision = await decideWebhookCall({
         flow: withTriggerDefaults(stored.definition),

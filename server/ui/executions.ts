@@ -9,6 +9,7 @@ import { isKestraUri, isStorageError, isUnderPrefix } from '../../engine/storage
 import { redactExecution } from '../../engine/index.ts';
 import { FlowNotFoundError, type CommitInfo } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
+import { boundedInt, formBody, instantOrUndefined } from '../routes/params.ts';
 import { buildGantt, formatDuration, treeOrder, type Gantt } from './gantt.ts';
 import { buildLogView, executionState, logFilterOf, logRoutes } from './logs-view.ts';
 import { isHtmx, page, views } from './render.ts';
@@ -123,18 +124,18 @@ export function listFilterOf(query: (name: string) => string | undefined): { fil
     if (iso) filter[key] = iso;
     else problems.push(`'${form[key]}' is not a date (${key})`);
   }
-  const page = Number(query('page'));
-  if (Number.isInteger(page) && page >= 1) filter.page = page;
-  const size = Number(query('size'));
-  if (Number.isInteger(size) && size >= 1) filter.size = Math.min(size, MAX_PAGE_SIZE);
+  // Bounded, so that no page number makes an offset the database cannot take.
+  const page = boundedInt(query('page'));
+  if (page !== undefined) filter.page = page;
+  const size = boundedInt(query('size'));
+  if (size !== undefined) filter.size = Math.min(size, MAX_PAGE_SIZE);
   return { filter, form, problems };
 }
 
 /** `2024-05-01`, `2024-05-01T10:00` (a datetime-local field, read as UTC) or a full ISO instant. */
 function instantOf(value: string): string | undefined {
   const withZone = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value) ? `${value.length === 10 ? `${value}T00:00` : value}Z` : value;
-  const date = new Date(withZone);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  return instantOrUndefined(withZone);
 }
 
 /** An ISO instant as the pages show it: `2024-05-01 12:00:00` (UTC). */
@@ -374,7 +375,7 @@ export function executionPages(deps: ServerDeps): Hono {
 
   app.post('/ui/executions/:id/replay', async (c) => {
     const id = c.req.param('id');
-    const body = await c.req.parseBody();
+    const body = await formBody(c);
     const taskRunId = typeof body.taskRunId === 'string' && body.taskRunId ? body.taskRunId : undefined;
     return engineAction(c, id, async () => {
       const run = await deps.engine.replay(id, { taskRunId });

@@ -5,6 +5,7 @@ import { isTerminal, type StateType } from '../../engine/index.ts';
 import { InputValidationError } from '../../engine/inputs/index.ts';
 import { FlowNotFoundError, type CommitInfo, type FlowRevision, type StoredFlow } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
+import { boundedInt, formBody } from '../routes/params.ts';
 import { revisionDiff } from './flow-diff.ts';
 import { formInputs, inputFields, type SubmittedValues } from './flow-inputs.ts';
 import { formatDuration, formatTime } from './formatting.ts';
@@ -102,7 +103,7 @@ export function flowPages(deps: ServerDeps, options: { hasRoute(method: string, 
   }));
 
   app.get('/ui/flows/:namespace/:id/executions', tab('executions', async (c, flow) => {
-    const pageNo = Math.max(Number.parseInt(c.req.query('page') ?? '1', 10) || 1, 1);
+    const pageNo = boundedInt(c.req.query('page')) ?? 1;
     const { rows, total } = await flowExecutions(deps, flow.namespace, flow.id, pageNo);
     return { executions: rows, total, page: pageNo, pages: Math.max(Math.ceil(total / EXECUTIONS_PAGE_SIZE), 1) };
   }));
@@ -148,7 +149,7 @@ export function flowPages(deps: ServerDeps, options: { hasRoute(method: string, 
       return page(c, 'pages/flow.njk', { flow: { ...flowSummary(flow), liveRevision: flow.revision }, tab: 'execute', tabTemplate: fragment, ...context }, fragment);
     };
     if (flow.definition.disabled) return render(409, { ...executeForm(flow), refused: `Flow ${namespace}.${id} is disabled.` });
-    const form = await c.req.parseBody({ all: true });
+    const form = await formBody(c);
     const { inputs, submitted } = await formInputs(flow.definition.inputs, form);
     let run;
     try {

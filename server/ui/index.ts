@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Sessions } from '../auth.ts';
+import type { AuthGuard } from '../auth.ts';
 import type { ServerDeps } from '../deps.ts';
 import { authPages } from './auth.ts';
 import { executionPages } from './executions.ts';
@@ -11,7 +11,8 @@ import { syncPages } from './sync.ts';
 
 /** What the dashboard needs from the app besides its deps. */
 export interface UiSetup {
-  sessions: Sessions;
+  /** Sessions, lockouts and the client address (login and logout use them). */
+  guard: AuthGuard;
   /** True when the app serves `method path` (pages degrade when an API route is not there yet). */
   hasRoute(method: string, path: string): boolean;
 }
@@ -25,7 +26,7 @@ export function uiRoutes(deps: ServerDeps, setup: UiSetup): Hono {
   app.route('/', staticRoutes());
   app.get('/', (c) => c.redirect('/ui/flows'));
   app.get('/ui', (c) => c.redirect('/ui/flows'));
-  app.route('/', authPages(setup.sessions));
+  app.route('/', authPages(setup.guard));
   app.route('/', flowPages(deps, setup));
   app.route('/', kvPages(deps));
   app.route('/', filePages(deps));

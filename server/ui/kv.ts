@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { KvError, type KvEntry } from '../../engine/kv/index.ts';
 import type { ServerDeps } from '../deps.ts';
+import { HttpError } from '../errors.ts';
+import { formBody, namespaceParam } from '../routes/params.ts';
 import { formatTime } from './formatting.ts';
 import { isHtmx, page } from './render.ts';
 
@@ -14,6 +16,13 @@ export function kvPages(deps: ServerDeps): Hono {
   const render = async (c: Context, namespace: string | undefined, extra: Record<string, unknown> = {}) => {
     const namespaces = await deps.flows.namespaces();
     const selected = namespace ?? namespaces[0];
+    try {
+      if (selected) namespaceParam(selected, 'the namespace');
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      c.status(400);
+      return page(c, 'pages/kv.njk', { namespaces, namespace: selected, entries: [], ...extra, error: err.message }, 'fragments/kv-list.njk');
+    }
     const entries = selected ? (await kv().list(selected)).map(entryView) : [];
     return page(c, 'pages/kv.njk', { namespaces, namespace: selected, entries, ...extra }, 'fragments/kv-list.njk');
   };
@@ -21,14 +30,15 @@ export function kvPages(deps: ServerDeps): Hono {
   app.get('/ui/kv', (c) => render(c, c.req.query('namespace')?.trim() || undefined));
 
   app.post('/ui/kv/delete', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await formBody(c);
     const namespace = typeof form.namespace === 'string' ? form.namespace : '';
     const key = typeof form.key === 'string' ? form.key : '';
     let message: string;
     try {
+      namespaceParam(namespace, 'the namespace');
       message = (await kv().delete(namespace, key)) ? `Deleted '${key}'.` : `'${key}' was already gone.`;
     } catch (err) {
-      if (!(err instanceof KvError)) throw err;
+      if (!(err instanceof KvError) && !(err instanceof HttpError)) throw err;
       c.status(400);
       return render(c, namespace || undefined, { error: err.message });
     }

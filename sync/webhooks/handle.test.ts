@@ -94,6 +94,15 @@ describe('a push to the watched branch', () => {
     expect(recorder.rows).toHaveLength(1);
   });
 
+  test('a push whose commit the recorder finds already live is answered "nothing to sync", not "sync requested"', async () => {
+    const live = async (): Promise<RecordOutcome> => 'head-unchanged';
+    const answer = await handlePushWebhook(githubPush({ delivery: 'gh-new-id' }), MAIN, live);
+    expect(answer).toEqual({
+      status: 202,
+      body: { message: `nothing to sync: ${AFTER} is already live`, provider: 'github', delivery: 'gh-new-id', duplicate: false, unchanged: true },
+    });
+  });
+
   test('a second delivery with its own id is recorded as well', async () => {
     await handle(githubPush({ delivery: 'gh-a' }));
     await handle(githubPush({ delivery: 'gh-b', after: 'b'.repeat(40) }));
@@ -304,7 +313,26 @@ describe('authentication with a secret configured', () => {
 });
 
 describe('without a secret configured', () => {
-  const OPEN = { branch: 'main' } satisfies PushWebhookConfig;
+  test('every delivery is refused (401) unless unsigned pushes were allowed, naming what to set', async () => {
+    for (const config of [{ branch: 'main' }, { branch: 'main', secret: '' }, { branch: 'main', secret: '', allowUnsigned: false }] satisfies PushWebhookConfig[]) {
+      for (const request of [githubPush({ secret: null }), githubPush({ secret: '' }), githubPush({ secret: 'whatever the host was given' })]) {
+        const answer = await handle(request, config);
+        expect(answer.status).toBe(401);
+        expect(answer.body.message).toContain('no BATON_GIT_WEBHOOK_SECRET is configured');
+        expect(answer.body.message).toContain('BATON_GIT_WEBHOOK_UNSIGNED=allow');
+      }
+    }
+    expect(recorder.rows).toEqual([]);
+  });
+
+  test('an empty secret is no secret: with unsigned pushes allowed, an unsigned push is accepted', async () => {
+    const answer = await handle(githubPush({ secret: null }), { branch: 'main', secret: '', allowUnsigned: true });
+    expect(answer.body).toMatchObject({ message: 'sync requested', duplicate: false });
+  });
+});
+
+describe('without a secret, unsigned pushes allowed', () => {
+  const OPEN = { branch: 'main', allowUnsigned: true } satisfies PushWebhookConfig;
 
   test('an unsigned push is accepted and recorded', async () => {
     const answer = await handle(githubPush({ secret: null }), OPEN);

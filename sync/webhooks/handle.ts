@@ -9,11 +9,15 @@ export const MAX_WEBHOOK_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface PushWebhookConfig {
   /**
-   * Shared secret set on the Git host. Undefined means no verification at all (the server logs a
-   * warning at start). An empty string is treated as configured and refuses every delivery: anyone
-   * can sign with an empty key, so an empty value is a mistake to surface, not an open door.
+   * Shared secret set on the Git host. Undefined or empty means none: anyone can sign with an empty
+   * key, so an empty value is no secret. Without one, deliveries are refused unless `allowUnsigned`.
    */
   secret?: string;
+  /**
+   * Accept deliveries without verification when there is no secret (BATON_GIT_WEBHOOK_UNSIGNED=allow,
+   * loopback only). Tolerable only because a delivery merely asks for a sync of the configured URL and branch.
+   */
+  allowUnsigned?: boolean;
   /** Branch the syncer follows, `main` or `refs/heads/main`. */
   branch: string;
 }
@@ -26,8 +30,12 @@ export interface SyncRequestRecord {
   after?: string;
 }
 
-/** `duplicate` when a row with this provider and delivery id already exists (a redelivery or replay). */
-export type RecordOutcome = 'recorded' | 'duplicate';
+/**
+ * `duplicate` when a row with this provider and delivery id already exists (a redelivery or replay);
+ * `head-unchanged` when the pushed commit is already live, so there is nothing to sync (a replayed
+ * delivery under a new id, or a push that moved nothing).
+ */
+export type RecordOutcome = 'recorded' | 'duplicate' | 'head-unchanged';
 
 export interface WebhookAnswer {
   status: 200 | 202 | 400 | 401 | 413;
@@ -71,12 +79,20 @@ export async function handlePushWebhook(
   }
   const provider = verifier.provider;
 
-  // With no secret configured there is nothing to check a signature against, so a delivery is accepted
-  // whether or not it carries one; the server warns at start that /hooks/git is then unauthenticated.
-  // That is tolerable only because a delivery merely asks for a sync of the configured URL and branch.
-  if (config.secret !== undefined) {
+  // With no secret there is nothing to check a signature against: a delivery is accepted (signed or
+  // not) only where unsigned pushes were explicitly allowed; the server warns at start either way.
+  if (config.secret) {
     const verdict = verifier.verify(request, config.secret);
     if (!verdict.ok) return { status: 401, body: { message: `${provider} webhook rejected: ${verdict.error}`, provider } };
+  } else if (!config.allowUnsigned) {
+    return {
+      status: 401,
+      body: {
+        message: `${provider} webhook refused: no BATON_GIT_WEBHOOK_SECRET is configured, so no delivery can be verified ` +
+          '(set the same secret here and on the Git host; BATON_GIT_WEBHOOK_UNSIGNED=allow accepts unsigned pushes on a loopback-only server)',
+        provider,
+      },
+    };
   }
 
   const event = verifier.parse(request);
@@ -109,6 +125,12 @@ export async function handlePushWebhook(
     ref: match.ref,
     after: deleted ? undefined : match.after,
   });
+  if (outcome === 'head-unchanged') {
+    return {
+      status: 202,
+      body: { message: `nothing to sync: ${clip(match.after ?? '')} is already live`, provider, delivery: event.deliveryId ?? null, duplicate: false, unchanged: true },
+    };
+  }
   return {
     status: 202,
     body: {

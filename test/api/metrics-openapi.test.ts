@@ -122,7 +122,14 @@ describeEachDatabase('metrics and OpenAPI', (open) => {
       baton_work_leased: 'gauge',
       baton_sync_lag_seconds: 'gauge',
       baton_task_run_duration_seconds: 'histogram',
+      baton_auth_failures_total: 'counter',
+      baton_auth_lockouts_total: 'counter',
+      baton_auth_locked_attempts_total: 'counter',
+      baton_git_push_skipped_total: 'counter',
     });
+    // The wrong token of the test before.
+    expect(value(samples, 'baton_auth_failures_total', { kind: 'api-token' })).toBe(1);
+    expect(value(samples, 'baton_auth_lockouts_total')).toBe(0);
     expect(value(samples, 'baton_executions', { state: 'SUCCESS' })).toBe(2);
     expect(value(samples, 'baton_executions', { state: 'FAILED' })).toBe(1);
     expect(value(samples, 'baton_executions', { state: 'RUNNING' })).toBe(1);

@@ -117,6 +117,8 @@ describeFaults('faults and load across processes [postgres]', () => {
       BATON_GIT_URL: repo.url,
       BATON_GIT_BRANCH: 'main',
       BATON_SYNC_POLL_SECONDS: '0',
+      // The push test below sends unsigned deliveries: allowed, as the servers listen on loopback.
+      BATON_GIT_WEBHOOK_UNSIGNED: 'allow',
       BATON_API_TOKEN: '',
       BATON_ADMIN_USER: '',
       BATON_ADMIN_PASSWORD: '',
