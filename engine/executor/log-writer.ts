@@ -134,8 +134,17 @@ export class LogWriter {
     // One batch at a time, in order, so ids grow with time; a failed batch does not stop the next ones.
     const write = this.flushing.catch(() => undefined).then(async () => {
       if (files) await Promise.all(files);
-      const lost = await this.store(batch);
-      if (lost) throw lost;
+      const tally: WriteTally = { lost: 0, escaped: 0 };
+      await this.store(batch, tally);
+      // One report per flush, however many lines: a database refusing everything must not flood stderr.
+      if (tally.escaped > 0) {
+        const first = tally.firstEscaped!;
+        this.report(new LogWriteError(`${tally.escaped} log line(s) refused by the database were stored escaped (the first, of execution ${first.executionId}: ${first.reason})`, tally.escaped, false, { cause: first.cause }));
+      }
+      if (tally.lost > 0) {
+        const first = tally.firstLost!;
+        throw this.report(new LogWriteError(`${tally.lost} log line(s) could not be stored (the first of execution ${first.executionId}): ${first.reason}`, tally.lost, true, { cause: first.cause }));
+      }
     });
     this.flushing = write;
     return write;
@@ -143,29 +152,32 @@ export class LogWriter {
 
   /**
    * Stores lines in one INSERT; when the database refuses it for its content, in halves, down to the
-   * refused line alone, which is then stored escaped. Resolves to the error of lines not stored at all.
+   * refused line alone, which is then stored escaped. What is not stored at all is counted in `tally`.
    */
-  private async store(batch: readonly LogEntry[]): Promise<LogWriteError | undefined> {
-    if (batch.length === 0) return undefined;
+  private async store(batch: readonly LogEntry[], tally: WriteTally): Promise<void> {
+    if (batch.length === 0) return;
+    // The database is gone (retries exhausted): the rest of this flush would only wait for it again.
+    if (tally.unreachable) return lose(tally, batch, tally.unreachable);
     let stored: StoredLogEntry[];
     try {
       // A dropped connection is retried: a line may (rarely) be stored twice, never lost.
       stored = await retryTransient(() => this.repository.appendLogs(batch));
     } catch (error) {
-      // Splitting cannot help a database that is gone.
-      if (isTransientDatabaseError(error)) return this.report(new LogWriteError(`${batch.length} log line(s) could not be stored: ${reasonOf(error)}`, batch.length, true, { cause: error }));
-      if (batch.length === 1) return this.storeEscaped(batch[0], error);
+      if (isTransientDatabaseError(error)) {
+        tally.unreachable = error;
+        return lose(tally, batch, error);
+      }
+      if (batch.length === 1) return this.storeEscaped(batch[0], error, tally);
       const half = Math.ceil(batch.length / 2);
-      const first = await this.store(batch.slice(0, half));
-      const second = await this.store(batch.slice(half));
-      return first ?? second;
+      await this.store(batch.slice(0, half), tally);
+      await this.store(batch.slice(half), tally);
+      return;
     }
     this.notifyStored(stored);
-    return undefined;
   }
 
   /** The one line of a batch the database refused: stored with every unusual character escaped, and a marker saying so. */
-  private async storeEscaped(entry: LogEntry, refusal: unknown): Promise<LogWriteError | undefined> {
+  private async storeEscaped(entry: LogEntry, refusal: unknown, tally: WriteTally): Promise<void> {
     const reason = asciiEscaped(reasonOf(refusal)).slice(0, MAX_REASON_CHARS);
     const escaped: LogEntry = {
       ...entry,
@@ -175,10 +187,11 @@ export class LogWriter {
     try {
       this.notifyStored(await retryTransient(() => this.repository.appendLogs([escaped])));
     } catch (error) {
-      return this.report(new LogWriteError(`a log line of execution ${entry.executionId} could not be stored: ${reasonOf(error)} (as written: ${reason})`, 1, true, { cause: error }));
+      if (isTransientDatabaseError(error)) tally.unreachable = error;
+      return lose(tally, [entry], error);
     }
-    this.report(new LogWriteError(`a log line of execution ${entry.executionId} was refused by the database (${reason}); it is stored escaped`, 1, false, { cause: refusal }));
-    return undefined;
+    tally.escaped++;
+    tally.firstEscaped ??= { executionId: entry.executionId, reason, cause: refusal };
   }
 
   private notifyStored(stored: readonly StoredLogEntry[]): void {
@@ -230,6 +243,21 @@ export class LogWriter {
     this.pendingFiles.add(pending);
     return uri;
   }
+}
+
+/** What one flush could not store as written, for its one report. */
+interface WriteTally {
+  lost: number;
+  escaped: number;
+  firstLost?: { executionId: string; reason: string; cause: unknown };
+  firstEscaped?: { executionId: string; reason: string; cause: unknown };
+  /** The transient error the retries gave up on: the database is unreachable for now. */
+  unreachable?: unknown;
+}
+
+function lose(tally: WriteTally, lines: readonly LogEntry[], error: unknown): void {
+  tally.lost += lines.length;
+  tally.firstLost ??= { executionId: lines[0].executionId, reason: reasonOf(error), cause: error };
 }
 
 /**

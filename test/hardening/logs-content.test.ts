@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { DEFAULT_LIMITS } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
 import { LogWriter, type LogWriteError } from '../../engine/executor/log-writer.ts';
@@ -75,6 +76,23 @@ describeEachDatabase('log lines of any content', (open) => {
     expect(reported).toHaveLength(1);
     expect(reported[0]).toMatchObject({ lost: false, lines: 1 });
     expect(reported[0].message).toContain('refused-a');
+  });
+
+  it('lines the database cannot take at all are reported once, and the flush says so', async () => {
+    const writer = new LogWriter(new ExecutionRepository(database.db), (text) => text, { maxBatch: 1_000, flushMs: 60_000 });
+    const reported: LogWriteError[] = [];
+    writer.onWriteFailure((error) => reported.push(error));
+    const base = { executionId: 'nowhere', taskRunId: null, taskId: null, attemptNumber: null, level: 'INFO' as const };
+    for (let i = 1; i <= 50; i++) writer.write({ ...base, message: `n ${i}` });
+    // Not transient (no retry helps): every split part and every escaped retry fails the same way.
+    await database.db.execute(sql`alter table logs rename to logs_elsewhere`);
+    try {
+      await expect(writer.flush()).rejects.toMatchObject({ name: 'LogWriteError', lost: true, lines: 50 });
+    } finally {
+      await database.db.execute(sql`alter table logs_elsewhere rename to logs`);
+    }
+    expect(reported).toHaveLength(1);
+    expect(reported[0].message).toMatch(/^50 log line\(s\) could not be stored \(the first of execution nowhere\): relation "logs" does not exist$/);
   });
 
   it('a 100 KB line is cut at the line limit with a marker naming it', async () => {
