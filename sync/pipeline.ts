@@ -33,7 +33,7 @@ type CachedValidation = { flow?: FlowDef; problems: { line: number; column: numb
 export class ValidationCache {
   private readonly entries = new Map<string, CachedValidation>();
 
-  constructor(private readonly limits: Limits = DEFAULT_LIMITS) {}
+  constructor(readonly limits: Limits = DEFAULT_LIMITS) {}
 
   has(blobSha: string): boolean {
     return this.entries.has(blobSha);
@@ -132,13 +132,20 @@ export async function syncOnce(
       }
       commitFiles.push({ namespace, path: rest.slice(slash), blobSha: file.blobSha, content: () => source.readBlob(file.blobSha) });
     } else if (isFlowPath(file.path)) {
+      const fresh = !cache.has(file.blobSha);
       let blob: Buffer;
       try {
+        // An oversized flow is refused by the size in its header: reading it would inflate it whole.
+        const size = fresh ? await source.blobSize(file.blobSha) : undefined;
+        const tooBig = size === undefined ? undefined : fileSizeProblem(size, cache.limits);
+        if (tooBig) {
+          errors.push({ path: file.path, line: tooBig.line, column: tooBig.column, message: tooBig.message });
+          continue;
+        }
         blob = await source.readBlob(file.blobSha);
       } catch (err) {
         return gitFailure(err, commit.sha);
       }
-      const fresh = !cache.has(file.blobSha);
       const result = cache.get(file.blobSha, blob);
       for (const p of result.problems) {
         if (p.severity === 'error') errors.push({ path: file.path, line: p.line, column: p.column, message: p.message });

@@ -98,6 +98,11 @@ export class GitSource {
     return this.guard((repository) => repository.objects.listTree(commitSha, normalized));
   }
 
+  /** The blob's size from its header, without reading it; undefined when only reading it can tell. */
+  blobSize(blobSha: string): Promise<number | undefined> {
+    return this.guard((repository) => repository.objects.blobSize(blobSha));
+  }
+
   readBlob(blobSha: string): Promise<Buffer> {
     return this.guard((repository) => repository.objects.readBlob(blobSha));
   }

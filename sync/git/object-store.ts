@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import * as git from 'isomorphic-git';
 import { GitSyncError } from './errors.ts';
 import { LruCache } from './lru-cache.ts';
+import { objectSizeFromHeader, PackIndexes } from './object-size.ts';
 
 /** One file of a commit's tree. */
 export interface TreeFile {
@@ -51,6 +52,7 @@ export class ObjectStore {
   private readonly commits = new LruCache<string, CommitRecord>(COMMIT_CACHE_ENTRIES);
   private readonly trees = new LruCache<string, TreeEntryRecord[]>(TREE_CACHE_ENTRIES, (entries) => entries.length + 1);
   private readonly blobs = new LruCache<string, Buffer>(BLOB_CACHE_BYTES, (blob) => blob.byteLength);
+  private readonly packIndexes = new PackIndexes(() => this.dir);
 
   constructor(
     private dir: string,
@@ -71,6 +73,7 @@ export class ObjectStore {
   /** Forgets loaded pack indexes and packs, after the pack folder was rewritten (compaction, `git gc`). */
   resetPacks(): void {
     this.packs = {};
+    this.packIndexes.reset();
   }
 
   /** The pack cache to hand to other isomorphic-git calls on the same folder (fetch). */
@@ -124,6 +127,15 @@ export class ObjectStore {
       this.blobs.set(oid, blob);
     }
     return Buffer.from(blob);
+  }
+
+  /**
+   * The blob's size in bytes, told from its header without reading (inflating) the blob, or undefined
+   * when it cannot be told so: then readBlob tells.
+   */
+  async blobSize(oid: string): Promise<number | undefined> {
+    checkObjectId(oid);
+    return this.blobs.get(oid)?.byteLength ?? objectSizeFromHeader(this.dir, oid, this.packIndexes);
   }
 
   /** Every blob under `folders` (recursive) in the commit's tree, sorted by path. */
