@@ -8,6 +8,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends wget ca-certificates gzip \
  && rm -rf /var/lib/apt/lists/*
 
+# Process-runner commands run as this unprivileged user, so a flow cannot read Baton's environment,
+# memory or data directory (engine/runners/task-user.ts; BATON_TASK_USER names another).
+RUN useradd --system --no-create-home --shell /usr/sbin/nologin baton-task
+
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

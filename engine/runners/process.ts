@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.ts';
 import { HelperSpawner, SpawnError, SpawnerLostError, type CommandSpawner, type SpawnedCommand } from './spawner/index.ts';
@@ -122,7 +123,7 @@ export class ProcessRunner implements TaskRunner {
     const user = isolation.isolated ? isolation.user : undefined;
     let command: SpawnedCommand;
     try {
-      if (user) await handOverWorkingDir(job.workingDir, user, process.getuid!());
+      if (user) await this.prepareFor(user, job);
       command = await (this.spawner ?? defaultSpawner()).spawn({
         file: job.command[0],
         args: job.command.slice(1),
@@ -138,6 +139,20 @@ export class ProcessRunner implements TaskRunner {
     } catch (error) {
       if (error instanceof SpawnerLostError) throw new RunnerError('SUPERVISION_LOST', `'${job.command[0]}' was stopped: ${error.message}`, { cause: error });
       throw error;
+    }
+  }
+
+  /**
+   * Hands the working directory to the task user. The command starts there even under a folder the user
+   * cannot enter (the directory is entered before the user is switched), but then paths through
+   * $WORKING_DIR and $OUTPUT_DIR fail: the task's log says which folder is in the way.
+   */
+  private async prepareFor(user: TaskUser, job: RunnerJob): Promise<void> {
+    await handOverWorkingDir(job.workingDir, user, process.getuid!());
+    const blocked = await unreachableBy(dirname(job.workingDir), user);
+    if (blocked) {
+      job.log?.('warn', `the task user '${user.name}' cannot reach the working directory by its path: ${blocked}; ` +
+        'the command starts in it, but paths through WORKING_DIR and OUTPUT_DIR fail');
     }
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { TaskContext } from '../plugins/types.ts';
@@ -41,7 +42,8 @@ export async function uploadOutputFiles(
   for (const file of await listFiles(workingDir)) {
     const rel = toPosix(relative(workingDir, file));
     if (!matches(rel)) continue;
-    uploaded[rel] = await ctx.storage.putFile(storedName(rel), { file });
+    const stored = await uploadInside(ctx, workingDir, file, storedName(rel));
+    if (stored) uploaded[rel] = stored;
   }
   return uploaded;
 }
@@ -52,9 +54,39 @@ export async function uploadOutputDirectory(ctx: TaskContext<unknown>, outputDir
   for (const file of await listFiles(outputDir)) {
     const rel = toPosix(relative(outputDir, file));
     // Storage names are URI path segments: a `%` or space in a file name must be escaped.
-    uploaded[rel] = await ctx.storage.putFile(rel.split('/').map(encodeURIComponent).join('/'), { file });
+    const stored = await uploadInside(ctx, outputDir, file, rel.split('/').map(encodeURIComponent).join('/'));
+    if (stored) uploaded[rel] = stored;
   }
   return uploaded;
+}
+
+/**
+ * Stores `file` (listed inside `root`) from a descriptor opened now, if it is still a regular file inside
+ * `root`; undefined when it is not. Between the listing and the upload, something the task left running
+ * (`setsid` escapes its process group) could swap the file or a directory on its path for a link to a
+ * file of Baton's: the path the open descriptor really has (/proc/self/fd/N) is what is checked.
+ */
+async function uploadInside(ctx: TaskContext<unknown>, root: string, file: string, name: string): Promise<string | undefined> {
+  let handle: FileHandle;
+  try {
+    // O_NONBLOCK: a FIFO swapped in must not block the upload.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const [stats, real, realRoot] = await Promise.all([handle.stat(), openedPath(handle, file), realpath(root)]);
+    if (!stats.isFile() || !isWithin(realRoot, real)) return undefined;
+    return await ctx.storage.putFile(name, handle.createReadStream({ autoClose: false }));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Where an open descriptor really points (Linux: /proc/self/fd/N); elsewhere the path's real path, checked before opening. */
+async function openedPath(handle: FileHandle, file: string): Promise<string> {
+  if (process.platform === 'linux') return readlink(`/proc/self/fd/${handle.fd}`);
+  return realpath(file);
 }
 
 function storedName(relPath: string): string {
