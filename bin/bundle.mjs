@@ -8,7 +8,7 @@
  * chunks (`splitting`).
  *
  * When: `bin/baton.mjs` calls `ensureBundle()` at every start. It fingerprints the sources (path, size
- * and mtime of every file under cli/, db/, engine/, server/, sync/, plus package-lock.json: a few
+ * and mtime of every file under cli/, config/, db/, engine/, server/, sync/, plus package-lock.json: a few
  * milliseconds) and rebuilds (~0.5 s) only when the fingerprint differs from the bundle's, so an edited
  * checkout never runs stale code. Concurrent starts build into their own directory and rename it into
  * place: a process sees either the old bundle or the new one, never half of one.
@@ -26,7 +26,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCE_DIRS = ['cli', 'db', 'engine', 'server', 'sync'];
+const SOURCE_DIRS = ['cli', 'config', 'db', 'engine', 'server', 'sync'];
 const OUT = join(ROOT, 'dist');
 const ENTRY = 'cli/main.ts';
 const STAMP = 'fingerprint';

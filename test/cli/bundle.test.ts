@@ -2,10 +2,12 @@
  * bin/baton.mjs runs a bundle of the sources (bin/bundle.mjs): built when missing, rebuilt when a source
  * changed (never stale code), safe when several processes start at once, and the bundled code finds
  * the files next to its sources (migrations, views). Run in a copy of the checkout, so rebuilding
- * there never disturbs the bundle the other suites' processes run.
+ * there never disturbs the bundle the other suites' processes run. The copy is self-contained (its
+ * own node_modules, readable by all) because one test runs it as another user, who may not be able to
+ * enter the folder the checkout was cloned in (/root, any mode-700 folder).
  */
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +16,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const COPIED = ['bin', 'cli', 'db', 'engine', 'server', 'sync', 'migrations', 'views', 'flows', 'package.json', 'package-lock.json'];
+const COPIED = ['bin', 'cli', 'config', 'db', 'engine', 'server', 'sync', 'migrations', 'views', 'flows', 'package.json', 'package-lock.json'];
+const AS_ROOT = process.getuid?.() === 0;
+
+/**
+ * The copy's node_modules. Run as root, the read-only test runs the copy as `nobody`, so it gets a tree
+ * of hard links to the checkout's modules (instant, no space; a real copy across file systems) that
+ * `nobody` reaches through the world-readable temp folder; otherwise a link to them is enough.
+ */
+async function provideModules(checkout: string): Promise<void> {
+  const modules = await realpath(join(ROOT, 'node_modules'));
+  const target = join(checkout, 'node_modules');
+  if (!AS_ROOT) {
+    await symlink(modules, target, 'dir');
+    return;
+  }
+  try {
+    await run('cp', ['-al', modules, target]);
+  } catch {
+    await rm(target, { recursive: true, force: true });
+    await run('cp', ['-a', modules, target]);
+  }
+}
 
 describe('the bundle bin/baton.mjs runs', () => {
   let checkout: string;
@@ -32,9 +55,11 @@ describe('the bundle bin/baton.mjs runs', () => {
         recursive: true,
         filter: (source) => !/\.(test|case)\.ts$/.test(source),
       });
+      // A clone made under a restrictive umask has files only its owner may read.
+      if (AS_ROOT) await run('chmod', ['-R', 'a+rX', join(checkout, entry)]);
     }
-    await symlink(join(ROOT, 'node_modules'), join(checkout, 'node_modules'), 'dir');
-  });
+    await provideModules(checkout);
+  }, 120_000);
   afterAll(async () => {
     if (checkout) await rm(checkout, { recursive: true, force: true });
   });
@@ -61,6 +86,14 @@ describe('the bundle bin/baton.mjs runs', () => {
     expect(again.stdout).toContain('(edited)');
   });
 
+  it('is rebuilt when a shared module changes (config/, imported by every role)', async () => {
+    const before = await readFile(join(checkout, 'dist', 'fingerprint'), 'utf8');
+    const limits = join(checkout, 'config', 'limits.ts');
+    await writeFile(limits, `${await readFile(limits, 'utf8')}\n// edited\n`);
+    await baton(['--help']);
+    expect(await readFile(join(checkout, 'dist', 'fingerprint'), 'utf8')).not.toBe(before);
+  });
+
   it('a checkout whose bundle cannot be rebuilt (read-only for its user) runs the sources instead, saying why', async () => {
     const main = join(checkout, 'cli', 'main.ts');
     const source = await readFile(main, 'utf8');
@@ -68,10 +101,10 @@ describe('the bundle bin/baton.mjs runs', () => {
     // Another user than root (whom permissions do not stop): the checkout is readable, not writable.
     await chmod(checkout, 0o755);
     const env = { ...process.env, BATON_DATA_DIR: join(tmpdir(), 'baton-bundle-nobody') };
-    const asNobody = process.getuid?.() === 0
+    const asNobody = AS_ROOT
       ? run('runuser', ['-u', 'nobody', '--', process.execPath, join(checkout, 'bin', 'baton.mjs'), '--help'], { cwd: tmpdir(), env, timeout: 60_000 })
       : run(process.execPath, [join(checkout, 'bin', 'baton.mjs'), '--help'], { cwd: tmpdir(), env, timeout: 60_000 });
-    if (process.getuid?.() !== 0) await chmod(checkout, 0o555);
+    if (!AS_ROOT) await chmod(checkout, 0o555);
     try {
       const { stdout, stderr } = await asNobody;
       expect(stdout).toContain('(read-only)');
