@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { limitsFromEnv } from '../config/index.ts';
 import { openDatabase } from '../db/index.ts';
 import {
   createEngine, exitCodeOf, FlowFolderError, loadFlowFolder, StaticFlowSource,
@@ -54,7 +55,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     err(`baton run: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     return 2;
   }
-  const { flow, problems } = validateFlowSource(source, file);
+  const { flow, problems } = validateFlowSource(source, file, { limits: limitsFromEnv(process.env) });
   const errors = problems.filter((p) => p.severity === 'error');
   if (!flow || errors.length) {
     for (const p of errors) err(formatProblem(p));

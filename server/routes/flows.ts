@@ -44,7 +44,7 @@ export function flowRoutes(deps: ServerDeps): Hono {
     return c.json(
       documents.map((doc) => {
         // A SECRET input without BATON_ENCRYPTION_KEY is flagged: its executions would be refused.
-        const { flow, problems } = validateFlowSource(doc, undefined, { encryptionKeyConfigured: deps.engine.resources.encryption !== undefined });
+        const { flow, problems } = validateFlowSource(doc, undefined, { encryptionKeyConfigured: deps.engine.resources.encryption !== undefined, limits: deps.engine.resources.limits });
         const errors = problems.filter((p) => p.severity === 'error');
         const warnings = problems.filter((p) => p.severity === 'warning');
         return {
