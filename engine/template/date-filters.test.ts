@@ -40,6 +40,12 @@ describe('date filter: Java DateTimeFormatter patterns', () => {
     expect(await r("{{ trigger.date | date('EEEE d MMMM yyyy', timeZone='UTC', locale='fr') }}")).toBe('vendredi 1 mars 2019');
   });
 
+  it('names months as Java does in a date (the genitive of Russian, Polish…), and takes Java locale forms', async () => {
+    expect(await r("{{ trigger.date | date('d MMMM yyyy', timeZone='UTC', locale='ru') }}")).toBe('1 марта 2019');
+    expect(await r("{{ trigger.date | date('d MMMM yyyy', timeZone='UTC', locale='pl_PL') }}")).toBe('1 marca 2019');
+    expect(await failure("{{ trigger.date | date('yyyy', locale='not a locale!') }}")).toContain('Invalid locale format: not a locale!');
+  });
+
   it('formats quarters and weeks', async () => {
     expect(await r("{{ trigger.date | date('Q QQQ w', timeZone='UTC') }}")).toBe('1 Q1 9');
   });
@@ -48,6 +54,14 @@ describe('date filter: Java DateTimeFormatter patterns', () => {
     expect(await r("{{ trigger.date | date('XXX|XX|X|Z|ZZZZZ|xxx|VV', timeZone='Europe/Paris') }}")).toBe('+01:00|+0100|+01|+0100|+01:00|+01:00|Europe/Paris');
     expect(await r("{{ trigger.date | date('XXX|Z|xxx|z', timeZone='UTC') }}")).toBe('Z|+0000|+00:00|UTC');
     expect(await r("{{ trigger.date | date('HH:mm XXX', timeZone='America/New_York') }}")).toBe('04:00 -05:00');
+  });
+
+  it('names zones as Java: z the specific name on that date, v the generic one, an offset zone its ID', async () => {
+    const summer = "'2019-07-01T09:00:00Z'";
+    expect(await r(`{{ ${summer} | date('z|zzzz|v|vvvv', timeZone='America/New_York') }}`)).toBe('EDT|Eastern Daylight Time|ET|Eastern Time');
+    expect(await r("{{ trigger.date | date('z|zzzz', timeZone='America/New_York') }}")).toBe('EST|Eastern Standard Time');
+    expect(await r("{{ trigger.date | date('HH:mm z', timeZone='+02:00') }}")).toBe('11:00 +02:00');
+    expect(await failure("{{ trigger.date | date('zzzzz') }}")).toContain('Too many pattern letters: z');
   });
 
   it('handles quoted literals and escaped quotes', async () => {
@@ -86,6 +100,11 @@ describe('date filter: named formats', () => {
     expect(await r("{{ trigger.date | date('medium', timeZone='UTC') }}")).toMatch(/^Mar 1, 2019, 9:00:00\sAM$/);
     expect(await r("{{ trigger.date | date('short', timeZone='UTC') }}")).toMatch(/^3\/1\/19, 9:00\sAM$/);
   });
+
+  it('localized styles in a fixed-offset zone, which Intl cannot name', async () => {
+    expect(await r("{{ trigger.date | date('medium', timeZone='+02:00') }}")).toMatch(/^Mar 1, 2019, 11:00:00\sAM$/);
+    expect(await r("{{ trigger.date | date('full', timeZone='UTC+05:30') }}")).toMatch(/^Friday, March 1, 2019 at 2:30:00\sPM UTC\+05:30$/);
+  });
 });
 
 describe('date filter: inputs', () => {
@@ -103,6 +122,11 @@ describe('date filter: inputs', () => {
     expect(await r("{{ '20190301' | date('yyyy-MM-dd', existingFormat='yyyyMMdd', timeZone='UTC') }}")).toBe('2019-03-01');
     expect(await r("{{ '1 Mar 2019 10:00 +0100' | date('iso_sec', existingFormat='d MMM yyyy HH:mm Z', timeZone='UTC') }}")).toBe('2019-03-01T09:00:00Z');
     expect(await r("{{ '2019-03-01 09:00:00' | date('iso_sec', existingFormat='sql_seq', timeZone='UTC') }}")).toBe('2019-03-01T09:00:00Z');
+  });
+
+  it('resolves a pattern as Java does (ResolverStyle.SMART: a day past the end of the month is its last day)', async () => {
+    expect(await r("{{ '2019-02-30' | date('yyyy-MM-dd', existingFormat='yyyy-MM-dd', timeZone='UTC') }}")).toBe('2019-02-28');
+    expect(await failure("{{ '2019-02-32' | date('yyyy', existingFormat='yyyy-MM-dd') }}")).toContain("Text '2019-02-32' could not be parsed");
   });
 
   it('returns null for null and fails on bad input or zone', async () => {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { stringify as toYamlText } from 'yaml';
 import { integerArg, stringArg, type Arguments, type TemplateFilter } from './callables.ts';
 import { formatDecimal } from './decimal-format.ts';
-import { formatDate, plus, systemDefaultZone, toZonedDateTime, zoneOf, type ZonedDateTime } from './java-date.ts';
+import type { ZonedDateTime } from './java-date.ts';
 import { javaSplit } from './java-methods.ts';
 import { applyJq } from './jq.ts';
 import type { RenderBudget } from './render-budget.ts';
@@ -30,23 +30,19 @@ function requireList(input: unknown, name: string): unknown[] {
 
 const DATE_ARGS = ['format', 'timeZone', 'existingFormat', 'locale'] as const;
 
-function dateZone(args: Arguments, owner: string) {
-  const timeZone = stringArg(args, 'timeZone', owner);
-  return timeZone === undefined ? systemDefaultZone() : zoneOf(timeZone);
-}
+/** java.time's port and its time-zone database take ~100 ms to load: only a render that uses a date pays. */
+export const loadJavaDate = () => import('./java-date.ts');
 
-function inputDate(input: unknown, args: Arguments, owner: string): ZonedDateTime {
-  return toZonedDateTime(input, dateZone(args, owner), stringArg(args, 'existingFormat', owner));
+async function inputDate(input: unknown, args: Arguments, owner: string): Promise<ZonedDateTime> {
+  const { toZonedDateTime, zoneOf } = await loadJavaDate();
+  return toZonedDateTime(input, zoneOf(stringArg(args, 'timeZone', owner)), stringArg(args, 'existingFormat', owner));
 }
 
 /** AbstractDate.format: named format or Java pattern, shown in timeZone (default: the system zone). */
-export function formatWithArgs(date: ZonedDateTime, args: Arguments, owner: string): string {
+export async function formatWithArgs(date: ZonedDateTime, args: Arguments, owner: string): Promise<string> {
+  const { formatDate, zoneOf } = await loadJavaDate();
   const format = stringArg(args, 'format', owner) ?? 'iso';
-  return formatDate(date, format, dateZone(args, owner), stringArg(args, 'locale', owner) ?? 'en-US');
-}
-
-function epochNanos(date: ZonedDateTime): bigint {
-  return BigInt(date.epochSecond) * 1_000_000_000n + BigInt(date.nano);
+  return formatDate(date, format, zoneOf(stringArg(args, 'timeZone', owner)), stringArg(args, 'locale', owner) ?? 'en-US');
 }
 
 // ---- strings -----------------------------------------------------------------------------------
@@ -366,24 +362,23 @@ export const FILTERS: Record<string, TemplateFilter> = {
     if (isNullish(input)) return null;
     return applyJq(input, stringArg(args, 'expression', "jq' filter", true)!, scope.budget);
   }),
-  date: filter(DATE_ARGS, (input, args) => (isNullish(input) ? null : formatWithArgs(inputDate(input, args, "date' filter"), args, "date' filter"))),
-  dateAdd: filter(['amount', 'unit', ...DATE_ARGS], (input, args) => {
+  date: filter(DATE_ARGS, async (input, args) => (isNullish(input) ? null : formatWithArgs(await inputDate(input, args, "date' filter"), args, "date' filter"))),
+  dateAdd: filter(['amount', 'unit', ...DATE_ARGS], async (input, args) => {
     if (isNullish(input)) return null;
     const owner = "dateAdd' filter";
     const amount = integerArg(args, 'amount', owner, true) as number;
     const unit = stringArg(args, 'unit', owner, true) as string;
-    return formatWithArgs(plus(inputDate(input, args, owner), amount, unit), args, owner);
+    const { plus } = await loadJavaDate();
+    return formatWithArgs(plus(await inputDate(input, args, owner), amount, unit), args, owner);
   }),
-  timestamp: filter(['timeZone', 'existingFormat'], (input, args) => (isNullish(input) ? null : inputDate(input, args, "timestamp' filter").epochSecond)),
-  timestampMilli: filter(['timeZone', 'existingFormat'], (input, args) => {
-    if (isNullish(input)) return null;
-    const date = inputDate(input, args, "timestampMilli' filter");
-    return date.epochSecond * 1000 + Math.floor(date.nano / 1_000_000);
-  }),
-  timestampMicro: filter(['timeZone', 'existingFormat'], (input, args) =>
-    isNullish(input) ? null : (epochNanos(inputDate(input, args, "timestampMicro' filter")) / 1000n).toString(),
+  timestamp: filter(['timeZone', 'existingFormat'], async (input, args) => (isNullish(input) ? null : (await inputDate(input, args, "timestamp' filter")).toEpochSecond())),
+  timestampMilli: filter(['timeZone', 'existingFormat'], async (input, args) =>
+    isNullish(input) ? null : (await inputDate(input, args, "timestampMilli' filter")).toInstant().toEpochMilli(),
   ),
-  timestampNano: filter(['timeZone', 'existingFormat'], (input, args) =>
-    isNullish(input) ? null : epochNanos(inputDate(input, args, "timestampNano' filter")).toString(),
+  timestampMicro: filter(['timeZone', 'existingFormat'], async (input, args) =>
+    isNullish(input) ? null : ((await loadJavaDate()).epochNanos(await inputDate(input, args, "timestampMicro' filter")) / 1000n).toString(),
+  ),
+  timestampNano: filter(['timeZone', 'existingFormat'], async (input, args) =>
+    isNullish(input) ? null : (await loadJavaDate()).epochNanos(await inputDate(input, args, "timestampNano' filter")).toString(),
   ),
 };

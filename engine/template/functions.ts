@@ -4,8 +4,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { integerArg, stringArg, type Arguments, type RenderScope, type TemplateFunction } from './callables.ts';
 import { TemplateError, UndefinedVariableError } from './errors.ts';
-import { formatWithArgs } from './filters.ts';
-import { now, systemDefaultZone, zoneOf } from './java-date.ts';
+import { formatWithArgs, loadJavaDate } from './filters.ts';
 import { isMap, isNullish, javaToString, toJson, typeName } from './values.ts';
 
 const fn = (argumentNames: readonly string[], call: TemplateFunction['call']): TemplateFunction => ({ argumentNames, call });
@@ -137,9 +136,9 @@ export const FUNCTIONS: Record<string, TemplateFunction> = {
     if (typeof args.yaml !== 'string') throw new Error("The 'yaml' function expects an argument 'yaml' with type string.");
     return parseYaml(args.yaml) ?? null;
   }),
-  now: fn(['format', 'timeZone', 'existingFormat', 'locale'], (args) => {
-    const timeZone = stringArg(args, 'timeZone', "now' function");
-    return formatWithArgs(now(timeZone === undefined ? systemDefaultZone() : zoneOf(timeZone)), args, "now' function");
+  now: fn(['format', 'timeZone', 'existingFormat', 'locale'], async (args) => {
+    const { now, zoneOf } = await loadJavaDate();
+    return formatWithArgs(now(zoneOf(stringArg(args, 'timeZone', "now' function"))), args, "now' function");
   }),
   currentEachOutput: fn(['outputs'], currentEachOutput),
   uuid: fn([], () => randomUUID()),

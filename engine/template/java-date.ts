@@ -1,789 +1,321 @@
-// A slice of java.time for the date filters: ZonedDateTime as Kestra builds it from filter input,
-// DateTimeFormatter patterns and the named ISO formatters, ChronoUnit arithmetic, and IANA zones
-// (offsets come from Intl, so zone rules match the ICU data Node ships).
-import { dateOfEpochDay, epochDayOf } from '../calendar.ts';
+// java.time for Kestra's date filters (io.kestra.core.runners.pebble.AbstractDate), through @js-joda,
+// a port of java.time: ZoneId, ZonedDateTime parsing, DateTimeFormatter patterns and ChronoUnit
+// arithmetic follow Java's own rules. What is written here is what Kestra adds (its named formats and
+// input forms) and the few places where @js-joda differs from the JDK Kestra runs on.
+//
+// Loading this module costs ~100 ms (the time-zone database is unpacked whole): filters.ts and
+// functions.ts import it on first use, so a process that renders no date never pays for it.
+import {
+  ChronoField, ChronoUnit, DateTimeFormatter, DateTimeFormatterBuilder, DateTimeParseException, Instant, IsoFields, LocalDate,
+  LocalDateTime, ResolverStyle, SignStyle, ZonedDateTime, ZoneId, ZoneOffset,
+} from '@js-joda/core';
+import '@js-joda/timezone';
+import { Locale, registerLocaleData } from '@js-joda/locale';
+import '@js-joda/locale_en-us';
+import { LRUCache } from 'lru-cache';
 
+export type { ZonedDateTime, ZoneId };
 
-/** A time zone as Java's ZoneId: a fixed offset (`Z`, `+02:00`) or a region (`Europe/Paris`, `UTC`). */
-export interface Zone {
-  readonly id: string;
-  /** Seconds east of UTC for fixed-offset zones; undefined for regions. */
-  readonly fixedOffset?: number;
+/** A java.time exception, with Java's message (the @js-joda exception is its cause). */
+export class DateTimeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DateTimeError';
+  }
 }
 
-/** Java's ZonedDateTime: an instant, the zone it is seen in, and the local fields there. */
-export interface ZonedDateTime {
-  readonly epochSecond: number;
-  readonly nano: number;
-  readonly zone: Zone;
-  readonly offset: number;
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-  readonly hour: number;
-  readonly minute: number;
-  readonly second: number;
+/** Runs java.time code; @js-joda appends the input and the cause's stack to its messages, Java does not. */
+function javaTime<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (!(error instanceof Error) || error instanceof DateTimeError) throw error;
+    let message = error.message.split('\n-------\n')[0];
+    if (error instanceof DateTimeParseException) {
+      const detail = `: ${error.parsedString()}, at index: ${error.errorIndex()}`;
+      if (message.endsWith(detail)) message = message.slice(0, -detail.length);
+    }
+    throw new DateTimeError(message, { cause: error });
+  }
 }
-
-interface LocalDateTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  nano: number;
-}
-
-export class DateTimeError extends Error {}
 
 // ---- zones --------------------------------------------------------------------------------------
 
-const UTC_ZONE: Zone = { id: 'Z', fixedOffset: 0 };
-const zoneCache = new Map<string, Zone>();
+let systemZone: ZoneId | undefined;
 
-/** Java's ZoneId.of(id). */
-export function zoneOf(id: string): Zone {
-  const cached = zoneCache.get(id);
-  if (cached) return cached;
-  const zone = resolveZone(id);
-  if (zoneCache.size > 500) zoneCache.clear();
-  zoneCache.set(id, zone);
-  return zone;
+/** ZoneId.of(id); ZoneId.systemDefault() (the process's TZ, like the JVM's) when id is undefined. */
+export function zoneOf(id: string | undefined): ZoneId {
+  if (id === undefined) return (systemZone ??= ZoneId.systemDefault());
+  // @js-joda reads 'SYSTEM' as the default zone; Java knows no such ID.
+  if (id === 'SYSTEM') throw new DateTimeError(`Unknown time-zone ID: ${id}`);
+  return javaTime(() => ZoneId.of(id));
 }
 
-function resolveZone(id: string): Zone {
-  if (id === 'Z') return UTC_ZONE;
-  const offset = /^(UTC|GMT|UT)?([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(id);
-  if (offset) {
-    const seconds = (Number(offset[3]) * 3600 + Number(offset[4] ?? 0) * 60 + Number(offset[5] ?? 0)) * (offset[2] === '-' ? -1 : 1);
-    if (Math.abs(seconds) > 18 * 3600) throw new DateTimeError(`Zone offset not in valid range: ${id}`);
-    return { id: offset[1] ? id : formatOffsetId(seconds), fixedOffset: seconds };
+// ---- formatters ---------------------------------------------------------------------------------
+
+const iso = (builder: DateTimeFormatterBuilder) => builder.toFormatter(ResolverStyle.STRICT);
+const offsetSuffix = (builder: DateTimeFormatterBuilder) => builder.optionalStart().appendOffsetId();
+const zoneSuffix = (builder: DateTimeFormatterBuilder) => builder.optionalStart().appendLiteral('[').parseCaseSensitive().appendZoneId().appendLiteral(']');
+
+/**
+ * Kestra's named formats (AbstractDate.FORMATTERS). Four of @js-joda's ISO formatters are not Java's:
+ * its ISO_DATE_TIME lacks the zone, its ordinal and week dates the optional offset (and the ordinal day
+ * its padding), and its RFC 1123 pads the day and prints `Z` for GMT.
+ */
+const NAMED_FORMATS = new Map<string, DateTimeFormatter>([
+  ['iso', DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX")],
+  ['iso_sec', DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX")],
+  ['sql', DateTimeFormatter.ofPattern('yyyy-MM-dd HH:mm:ss.SSSSSS')],
+  ['sql_seq', DateTimeFormatter.ofPattern('yyyy-MM-dd HH:mm:ss')],
+  ['iso_date_time', iso(zoneSuffix(offsetSuffix(new DateTimeFormatterBuilder().append(DateTimeFormatter.ISO_LOCAL_DATE_TIME))))],
+  ['iso_date', DateTimeFormatter.ISO_DATE],
+  ['iso_time', DateTimeFormatter.ISO_TIME],
+  ['iso_local_date', DateTimeFormatter.ISO_LOCAL_DATE],
+  ['iso_instant', DateTimeFormatter.ISO_INSTANT],
+  ['iso_local_date_time', DateTimeFormatter.ISO_LOCAL_DATE_TIME],
+  ['iso_local_time', DateTimeFormatter.ISO_LOCAL_TIME],
+  ['iso_offset_time', DateTimeFormatter.ISO_OFFSET_TIME],
+  [
+    'iso_ordinal_date',
+    iso(offsetSuffix(new DateTimeFormatterBuilder().parseCaseInsensitive().appendValue(ChronoField.YEAR, 4, 10, SignStyle.EXCEEDS_PAD).appendLiteral('-').appendValue(ChronoField.DAY_OF_YEAR, 3))),
+  ],
+  [
+    'iso_week_date',
+    iso(
+      offsetSuffix(
+        new DateTimeFormatterBuilder()
+          .parseCaseInsensitive()
+          .appendValue(IsoFields.WEEK_BASED_YEAR, 4, 10, SignStyle.EXCEEDS_PAD)
+          .appendLiteral('-W')
+          .appendValue(IsoFields.WEEK_OF_WEEK_BASED_YEAR, 2)
+          .appendLiteral('-')
+          .appendValue(ChronoField.DAY_OF_WEEK, 1),
+      ),
+    ),
+  ],
+  ['iso_zoned_date_time', DateTimeFormatter.ISO_ZONED_DATE_TIME],
+  // Java's names its days and months from fixed English tables, whatever the locale.
+  ['rfc_1123_date_time', new DateTimeFormatterBuilder().appendPattern('[EEE, ]d MMM uuuu HH:mm[:ss] ').appendOffset('+HHMM', 'GMT').toFormatter().withLocale(Locale.US)],
+]);
+
+/** Printed the same in every locale. */
+const LOCALE_FREE = new Set(['rfc_1123_date_time']);
+
+/**
+ * Java prints the zone of these in brackets only when it is a region (appendZoneRegionId, which
+ * @js-joda lacks): with an offset zone (`+02:00`) they print as ISO_OFFSET_DATE_TIME.
+ */
+const REGION_ONLY = new Set(['iso_date_time', 'iso_zoned_date_time']);
+
+const STYLES = new Set(['full', 'long', 'medium', 'short']);
+
+/**
+ * How Java 9+ reads a ZonedDateTime by default (ISO_ZONED_DATE_TIME): its offset is read leniently,
+ * so `+01` is `+01:00`. @js-joda is a port of Java 8, whose offset needs minutes; the two optional
+ * offsets read either form.
+ */
+const ISO_ZONED_PARSER = iso(
+  zoneSuffix(
+    new DateTimeFormatterBuilder()
+      .parseCaseInsensitive()
+      .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+      .optionalStart()
+      .appendOffset('+HH:MM:ss', 'Z')
+      .optionalEnd()
+      .optionalStart()
+      .appendOffset('+HH:mm', 'Z')
+      .optionalEnd(),
+  ),
+);
+
+/** Patterns come from templates: bounded, the least recently used go first. */
+const patterns = new LRUCache<string, DateTimeFormatter>({ max: 1000 });
+
+/** A named format or a DateTimeFormatter pattern. */
+function formatterOf(format: string): DateTimeFormatter {
+  const named = NAMED_FORMATS.get(format);
+  if (named) return named;
+  let formatter = patterns.get(format);
+  if (!formatter) {
+    formatter = javaTime(() => DateTimeFormatter.ofPattern(format));
+    patterns.set(format, formatter);
   }
-  if (id === 'UT') return { id, fixedOffset: 0 };
+  return formatter;
+}
+
+// ---- locales ------------------------------------------------------------------------------------
+
+const locales = new LRUCache<string, Locale>({ max: 200 });
+locales.set('en-US', Locale.US);
+
+/**
+ * Kestra's `locale` argument (`fr`, `fr_FR`, `pt-BR`; LocaleUtils.toLocale) as a Locale whose month and
+ * day names @js-joda can print. English is @js-joda's own CLDR data; other languages' names are read
+ * from Node's ICU (CLDR too), as @js-joda's packages for them weigh ~3 MB a language.
+ */
+function localeOf(tag: string): Locale {
+  let locale = locales.get(tag);
+  if (locale) return locale;
+  let resolved: Intl.Locale;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: id });
-  } catch {
-    throw new DateTimeError(`Unknown time-zone ID: ${id}`);
+    // What ICU has data for: `fr-XX` is `fr`, so the locales registered below are bounded by ICU's.
+    resolved = new Intl.Locale(new Intl.DateTimeFormat(tag.replace(/_/g, '-')).resolvedOptions().locale);
+  } catch (error) {
+    throw new DateTimeError(`Invalid locale format: ${tag}`, { cause: error });
   }
-  return { id };
+  const name = resolved.baseName;
+  const english = resolved.language === 'en' && (resolved.region === undefined || resolved.region === 'US');
+  if (!english) registerLocaleData(`main/${name}/ca-gregorian.json`, calendarNames(name));
+  locale = new Locale(resolved.language, resolved.region ?? '', english ? 'en' : name);
+  locales.set(tag, locale);
+  return locale;
 }
 
-let systemZone: Zone | undefined;
-/** ZoneId.systemDefault(): the zone of this process (TZ), like the JVM's default. */
-export function systemDefaultZone(): Zone {
-  systemZone ??= zoneOf(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
-  return systemZone;
-}
-
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Seconds east of UTC that `zone` observes at the given epoch second. */
-function offsetAt(zone: Zone, epochSecond: number): number {
-  if (zone.fixedOffset !== undefined) return zone.fixedOffset;
-  let dtf = offsetFormatters.get(zone.id);
-  if (!dtf) {
-    dtf = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone.id,
-      hourCycle: 'h23',
-      era: 'short',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    offsetFormatters.set(zone.id, dtf);
-  }
-  const fields: Record<string, string> = {};
-  for (const part of dtf.formatToParts(epochSecond * 1000)) fields[part.type] = part.value;
-  let year = Number(fields.year);
-  if (fields.era === 'BC' || fields.era === 'B') year = 1 - year;
-  const local = epochDayOf(year, Number(fields.month), Number(fields.day)) * 86400 + Number(fields.hour) * 3600 + Number(fields.minute) * 60 + Number(fields.second);
-  return local - epochSecond;
-}
-
-// ---- calendar arithmetic ------------------------------------------------------------------------
-
-
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
-
-function lengthOfMonth(year: number, month: number): number {
-  return [31, isLeapYear(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-}
-
-/** ISO day of week, Monday = 1 … Sunday = 7. */
-function dayOfWeek(epochDay: number): number {
-  return ((((epochDay + 3) % 7) + 7) % 7) + 1;
-}
-
-function dayOfYear(d: { year: number; month: number; day: number }): number {
-  return epochDayOf(d.year, d.month, d.day) - epochDayOf(d.year, 1, 1) + 1;
-}
-
-/** Week-based year and week number under a week definition (first day of week, minimal days). */
-function weekFields(d: { year: number; month: number; day: number }, firstDay: number, minDays: number): { weekYear: number; week: number } {
-  const epochDay = epochDayOf(d.year, d.month, d.day);
-  const startOfWeek1 = (year: number) => {
-    const jan1 = epochDayOf(year, 1, 1);
-    const shift = (dayOfWeek(jan1) - firstDay + 7) % 7;
-    const weekStart = jan1 - shift;
-    return 7 - shift >= minDays ? weekStart : weekStart + 7;
+/** The CLDR calendar names @js-joda/locale reads, as ICU formats them in `tag`. */
+function calendarNames(tag: string): object {
+  const names = <K extends string>(keys: readonly K[], dates: readonly number[], part: Intl.DateTimeFormatPartTypes, options: Intl.DateTimeFormatOptions) => {
+    const format = new Intl.DateTimeFormat(tag, { timeZone: 'UTC', ...options });
+    return Object.fromEntries(keys.map((key, i) => [key, format.formatToParts(dates[i]).find((p) => p.type === part)?.value ?? ''])) as Record<K, string>;
   };
-  let weekYear = d.year;
-  let start = startOfWeek1(weekYear);
-  if (epochDay < start) {
-    weekYear -= 1;
-    start = startOfWeek1(weekYear);
-  } else {
-    const next = startOfWeek1(weekYear + 1);
-    if (epochDay >= next) {
-      weekYear += 1;
-      start = next;
-    }
-  }
-  return { weekYear, week: Math.floor((epochDay - start) / 7) + 1 };
-}
-
-// ---- building ZonedDateTimes --------------------------------------------------------------------
-
-/** The instant seen in `zone` (Instant.atZone / ZonedDateTime.withZoneSameInstant). */
-export function atZone(epochSecond: number, nano: number, zone: Zone): ZonedDateTime {
-  const offset = offsetAt(zone, epochSecond);
-  const local = epochSecond + offset;
-  const epochDay = Math.floor(local / 86400);
-  const secondOfDay = local - epochDay * 86400;
-  const date = dateOfEpochDay(epochDay);
-  return {
-    epochSecond,
-    nano,
-    zone,
-    offset,
-    ...date,
-    hour: Math.floor(secondOfDay / 3600),
-    minute: Math.floor((secondOfDay % 3600) / 60),
-    second: secondOfDay % 60,
+  const styles = <K extends string>(keys: readonly K[], dates: readonly number[], part: Intl.DateTimeFormatPartTypes, options: (style: 'long' | 'short' | 'narrow') => Intl.DateTimeFormatOptions) => ({
+    wide: names(keys, dates, part, options('long')),
+    abbreviated: names(keys, dates, part, options('short')),
+    narrow: names(keys, dates, part, options('narrow')),
+  });
+  const months = Array.from({ length: 12 }, (_, m) => Date.UTC(2001, m, 15));
+  // 2001-01-01 was a Monday.
+  const days = Array.from({ length: 7 }, (_, d) => Date.UTC(2001, 0, 1 + d));
+  const halfDays = [Date.UTC(2001, 0, 1, 9), Date.UTC(2001, 0, 1, 21)];
+  const amPm = names(['am', 'pm'], halfDays, 'dayPeriod', { hour: 'numeric', hour12: true });
+  const eras = (style: 'long' | 'short' | 'narrow') => names(['0', '1'], [Date.UTC(-1, 0, 1), Date.UTC(2001, 0, 1)], 'era', { era: style, year: 'numeric' });
+  const gregorian = {
+    // The format form (`1 марта`), which Java prints for MMMM.
+    months: { format: styles(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'], months, 'month', (month) => ({ month, day: 'numeric' })) },
+    days: { format: styles(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], days, 'weekday', (weekday) => ({ weekday })) },
+    dayPeriods: { format: { wide: amPm, abbreviated: amPm, narrow: amPm } },
+    eras: { eraNames: eras('long'), eraAbbr: eras('short'), eraNarrow: eras('narrow') },
+    // Intl names no quarters: English's stand in.
+    quarters: {
+      format: {
+        wide: { 1: '1st quarter', 2: '2nd quarter', 3: '3rd quarter', 4: '4th quarter' },
+        abbreviated: { 1: 'Q1', 2: 'Q2', 3: 'Q3', 4: 'Q4' },
+        narrow: { 1: '1', 2: '2', 3: '3', 4: '4' },
+      },
+    },
   };
+  return { main: { [tag]: { dates: { calendars: { gregorian } } } } };
 }
 
-/** LocalDateTime.atZone: overlaps keep the preferred (else earlier) offset, gaps move forward. */
-function fromLocal(local: LocalDateTime, zone: Zone, preferredOffset?: number): ZonedDateTime {
-  const localSecond = epochDayOf(local.year, local.month, local.day) * 86400 + local.hour * 3600 + local.minute * 60 + local.second;
-  const before = offsetAt(zone, localSecond - 86400);
-  const after = offsetAt(zone, localSecond + 86400);
-  const valid = [before, after].filter((o) => offsetAt(zone, localSecond - o) === o);
-  let offset: number;
-  if (preferredOffset !== undefined && valid.includes(preferredOffset)) offset = preferredOffset;
-  else offset = valid.length > 0 ? Math.max(...valid) : before;
-  return atZone(localSecond - offset, local.nano, zone);
+// ---- dates --------------------------------------------------------------------------------------
+
+/** ZonedDateTime.now(zone) to the microsecond, as Java's clock reads it (Date.now() has milliseconds). */
+export function now(zone: ZoneId): ZonedDateTime {
+  const micros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return Instant.ofEpochSecond(Math.floor(micros / 1e6), (micros % 1e6) * 1000).atZone(zone);
 }
 
-function localOf(z: ZonedDateTime): LocalDateTime {
-  return { year: z.year, month: z.month, day: z.day, hour: z.hour, minute: z.minute, second: z.second, nano: z.nano };
-}
-
-export function now(zone: Zone): ZonedDateTime {
-  const ms = performance.timeOrigin + performance.now();
-  const epochSecond = Math.floor(ms / 1000);
-  const nano = Math.min(999_999_999, Math.round((ms - epochSecond * 1000) * 1000) * 1000);
-  return atZone(epochSecond, nano, zone);
-}
-
-/** AbstractDate.convert: what Kestra's date filters accept as input. */
-export function toZonedDateTime(value: unknown, zone: Zone, existingFormat?: string): ZonedDateTime {
+/**
+ * AbstractDate.convert: a Date, epoch seconds, or a string read as a ZonedDateTime, else as a
+ * LocalDateTime, else as a LocalDate (at the start of the day) in `zone`, with `existingFormat` (a
+ * named format or a pattern) or ISO-8601.
+ */
+export function toZonedDateTime(value: unknown, zone: ZoneId, existingFormat?: string): ZonedDateTime {
   if (value instanceof Date) {
     const ms = value.getTime();
     if (Number.isNaN(ms)) throw new DateTimeError('Invalid Date');
-    const epochSecond = Math.floor(ms / 1000);
-    return atZone(epochSecond, (ms - epochSecond * 1000) * 1_000_000, zone);
+    return javaTime(() => Instant.ofEpochMilli(ms).atZone(zone));
   }
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new DateTimeError(`Unable to convert the number ${value} to a date, epoch seconds must be an integer`);
-    return atZone(value, 0, zone);
+    return javaTime(() => Instant.ofEpochSecond(value).atZone(zone));
   }
   if (typeof value !== 'string') {
     throw new DateTimeError(`Unable to convert a value of type ${value === null ? 'null' : typeof value} to a date`);
   }
-  const parsed = existingFormat === undefined ? parseIso(value) : parseWithFormat(value, existingFormat);
-  if (parsed.hour === undefined) {
-    // LocalDate.parse(...).atStartOfDay().atZone(zone)
-    return fromLocal({ year: parsed.year, month: parsed.month, day: parsed.day, hour: 0, minute: 0, second: 0, nano: 0 }, zone);
-  }
-  const local: LocalDateTime = {
-    year: parsed.year,
-    month: parsed.month,
-    day: parsed.day,
-    hour: parsed.hour,
-    minute: parsed.minute ?? 0,
-    second: parsed.second ?? 0,
-    nano: parsed.nano ?? 0,
-  };
-  if (parsed.zone !== undefined) return fromLocal(local, zoneOf(parsed.zone), parsed.offset);
-  if (parsed.offset !== undefined) return fromLocal(local, zoneOf(formatOffsetId(parsed.offset)));
-  return fromLocal(local, zone);
-}
-
-// ---- parsing ------------------------------------------------------------------------------------
-
-interface ParsedFields {
-  year: number;
-  month: number;
-  day: number;
-  hour?: number;
-  minute?: number;
-  second?: number;
-  nano?: number;
-  offset?: number;
-  zone?: string;
-}
-
-const ISO_PATTERN =
-  /^([+-]?\d{4,9})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)?(?:\[([^\]]+)\])?)?$/;
-
-function unparseable(text: string): DateTimeError {
-  return new DateTimeError(`Text '${text}' could not be parsed at index 0`);
-}
-
-/** ZonedDateTime.parse, then LocalDateTime.parse, then LocalDate.parse (ISO forms). */
-function parseIso(text: string): ParsedFields {
-  const m = ISO_PATTERN.exec(text);
-  if (!m) throw unparseable(text);
-  const fields: ParsedFields = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
-  if (m[4] !== undefined) {
-    fields.hour = Number(m[4]);
-    fields.minute = Number(m[5]);
-    fields.second = Number(m[6] ?? 0);
-    fields.nano = m[7] ? Number(m[7].padEnd(9, '0')) : 0;
-    if (m[8]) fields.offset = 0;
-    else if (m[9]) fields.offset = (Number(m[10]) * 3600 + Number(m[11] ?? 0) * 60 + Number(m[12] ?? 0)) * (m[9] === '-' ? -1 : 1);
-    if (m[13]) fields.zone = m[13];
-  } else if (m[13]) {
-    throw unparseable(text);
-  }
-  validateFields(fields, text);
-  return fields;
-}
-
-function validateFields(f: ParsedFields, text: string): void {
-  const bad = (what: string, value: number, range: string) => new DateTimeError(`Text '${text}' could not be parsed: Invalid value for ${what} (valid values ${range}): ${value}`);
-  if (f.month < 1 || f.month > 12) throw bad('MonthOfYear', f.month, '1 - 12');
-  if (f.day < 1 || f.day > 31) throw bad('DayOfMonth', f.day, '1 - 28/31');
-  if (f.day > lengthOfMonth(f.year, f.month)) throw new DateTimeError(`Text '${text}' could not be parsed: Invalid date`);
-  if (f.hour !== undefined && (f.hour < 0 || f.hour > 23)) throw bad('HourOfDay', f.hour, '0 - 23');
-  if (f.minute !== undefined && (f.minute < 0 || f.minute > 59)) throw bad('MinuteOfHour', f.minute, '0 - 59');
-  if (f.second !== undefined && (f.second < 0 || f.second > 59)) throw bad('SecondOfMinute', f.second, '0 - 59');
-}
-
-const ISO_NAMED_PARSERS = new Set([
-  'iso_date_time',
-  'iso_zoned_date_time',
-  'iso_offset_date_time',
-  'iso_local_date_time',
-  'iso_local_date',
-  'iso_date',
-  'iso_instant',
-]);
-
-/** Parses `text` with a Java pattern (or a named formatter) given as `existingFormat`. */
-function parseWithFormat(text: string, format: string): ParsedFields {
-  if (ISO_NAMED_PARSERS.has(format)) return parseIso(text);
-  const pattern = NAMED_PATTERNS[format] ?? format;
-  const parts = tokenizePattern(pattern);
-  const f: Partial<ParsedFields> & { pm?: boolean; hour12?: number } = {};
-  let pos = 0;
-  const fail = (): never => {
-    throw new DateTimeError(`Text '${text}' could not be parsed at index ${pos}`);
-  };
-  const readNumber = (min: number, max: number): number => {
-    const m = new RegExp(`^\\d{${min},${max}}`).exec(text.slice(pos));
-    if (!m) fail();
-    pos += m![0].length;
-    return Number(m![0]);
-  };
-  const readText = (options: readonly string[]): number => {
-    const rest = text.slice(pos).toLowerCase();
-    let best = -1;
-    options.forEach((option, i) => {
-      if (option && rest.startsWith(option.toLowerCase()) && (best < 0 || option.length > options[best].length)) best = i;
-    });
-    if (best < 0) fail();
-    pos += options[best].length;
-    return best;
-  };
-  const names = localeNames('en-US');
-  parts.forEach((part, index) => {
-    if (part.kind === 'literal') {
-      if (!text.startsWith(part.text, pos)) fail();
-      pos += part.text.length;
-      return;
+  // Java parses with the JVM's default locale: English names.
+  const format = existingFormat === undefined ? undefined : formatterOf(existingFormat).withLocale(Locale.US);
+  return javaTime(() => {
+    try {
+      return ZonedDateTime.parse(value, format ?? ISO_ZONED_PARSER);
+    } catch (error) {
+      if (!(error instanceof DateTimeParseException)) throw error;
     }
-    const { letter, count } = part;
-    // Adjacent numeric fields (yyyyMMdd) take exactly their width; otherwise up to two digits.
-    const nextIsNumber = parts[index + 1]?.kind === 'field' && 'yuMdHhKkmsSD'.includes((parts[index + 1] as { letter: string }).letter);
-    const twoDigitMax = nextIsNumber ? count : 2;
-    switch (letter) {
-      case 'y':
-      case 'u':
-        if (count === 2) f.year = 2000 + readNumber(2, 2);
-        else f.year = readNumber(count === 1 ? 1 : count, nextIsNumber ? count : 9);
-        break;
-      case 'M':
-      case 'L':
-        if (count >= 4) f.month = readText(names.monthsLong) + 1;
-        else if (count === 3) f.month = readText(names.monthsShort) + 1;
-        else f.month = readNumber(count, twoDigitMax);
-        break;
-      case 'd':
-        f.day = readNumber(count, twoDigitMax);
-        break;
-      case 'D': {
-        const doy = readNumber(count, 3);
-        f.month = 1;
-        f.day = doy;
-        break;
-      }
-      case 'H':
-      case 'k':
-        f.hour = readNumber(count, twoDigitMax) % 24;
-        break;
-      case 'h':
-      case 'K':
-        f.hour12 = readNumber(count, twoDigitMax) % 12;
-        break;
-      case 'a':
-        f.pm = readText(['AM', 'PM']) === 1;
-        break;
-      case 'm':
-        f.minute = readNumber(count, twoDigitMax);
-        break;
-      case 's':
-        f.second = readNumber(count, twoDigitMax);
-        break;
-      case 'S': {
-        const digits = text.slice(pos, pos + count);
-        if (!/^\d+$/.test(digits) || digits.length !== count) fail();
-        pos += count;
-        f.nano = Number(digits.padEnd(9, '0').slice(0, 9));
-        break;
-      }
-      case 'E':
-        readText(count >= 4 ? names.weekdaysLong : names.weekdaysShort);
-        break;
-      case 'X':
-      case 'x':
-      case 'Z': {
-        if (letter !== 'x' && (text[pos] === 'Z' || text[pos] === 'z')) {
-          pos += 1;
-          f.offset = 0;
-          break;
-        }
-        if (text.startsWith('GMT', pos)) pos += 3;
-        const m = /^([+-])(\d{2}):?(\d{2})?(?::?(\d{2}))?/.exec(text.slice(pos));
-        if (!m) fail();
-        pos += m![0].length;
-        f.offset = (Number(m![2]) * 3600 + Number(m![3] ?? 0) * 60 + Number(m![4] ?? 0)) * (m![1] === '-' ? -1 : 1);
-        break;
-      }
-      case 'V':
-      case 'z': {
-        const m = /^[A-Za-z_]+(?:\/[A-Za-z_+-]+)*|^[+-]\d{2}:?\d{2}/.exec(text.slice(pos));
-        if (!m) fail();
-        pos += m![0].length;
-        f.zone = m![0];
-        break;
-      }
-      default:
-        throw new DateTimeError(`Unsupported pattern letter for parsing: ${letter}`);
+    try {
+      return LocalDateTime.parse(value, format ?? DateTimeFormatter.ISO_LOCAL_DATE_TIME).atZone(zone);
+    } catch (error) {
+      if (!(error instanceof DateTimeParseException)) throw error;
     }
+    return LocalDate.parse(value, format ?? DateTimeFormatter.ISO_LOCAL_DATE).atStartOfDay().atZone(zone);
   });
-  if (pos !== text.length) throw new DateTimeError(`Text '${text}' could not be parsed, unparsed text found at index ${pos}`);
-  if (f.hour12 !== undefined) f.hour = f.hour12 + (f.pm ? 12 : 0);
-  if (f.year === undefined || f.month === undefined || f.day === undefined) {
-    throw new DateTimeError(`Text '${text}' could not be parsed: Unable to obtain a date from the pattern '${pattern}'`);
-  }
-  if (f.month === 1 && f.day > 31) {
-    const date = dateOfEpochDay(epochDayOf(f.year, 1, 1) + f.day - 1);
-    f.month = date.month;
-    f.day = date.day;
-  }
-  const fields: ParsedFields = { year: f.year, month: f.month, day: f.day, hour: f.hour, minute: f.minute, second: f.second, nano: f.nano, offset: f.offset, zone: f.zone };
-  validateFields(fields, text);
-  return fields;
 }
-
-// ---- formatting ---------------------------------------------------------------------------------
-
-type PatternPart = { kind: 'literal'; text: string } | { kind: 'field'; letter: string; count: number };
-
-const patternCache = new Map<string, PatternPart[]>();
-const KNOWN_LETTERS = 'GuyDMLdQqYwWEecFaBhKkHmsSAnNVvzOXxZ';
-
-/** Splits a DateTimeFormatter pattern into fields and literals ('quoted', '' and [optional]). */
-function tokenizePattern(pattern: string): PatternPart[] {
-  const cached = patternCache.get(pattern);
-  if (cached) return cached;
-  const parts: PatternPart[] = [];
-  const literal = (text: string) => {
-    const last = parts[parts.length - 1];
-    if (last?.kind === 'literal') last.text += text;
-    else parts.push({ kind: 'literal', text });
-  };
-  for (let i = 0; i < pattern.length; ) {
-    const c = pattern[i];
-    if (/[A-Za-z]/.test(c)) {
-      let j = i;
-      while (pattern[j] === c) j++;
-      if (!KNOWN_LETTERS.includes(c)) throw new DateTimeError(`Unknown pattern letter: ${c}`);
-      parts.push({ kind: 'field', letter: c, count: j - i });
-      i = j;
-    } else if (c === "'") {
-      const end = pattern.indexOf("'", i + 1);
-      if (end === i + 1) {
-        literal("'");
-        i += 2;
-        continue;
-      }
-      if (end < 0) throw new DateTimeError(`Pattern ends with an incomplete string literal: ${pattern}`);
-      // '' inside a quoted section is an escaped quote.
-      let text = '';
-      let k = i + 1;
-      for (;;) {
-        const close = pattern.indexOf("'", k);
-        if (close < 0) throw new DateTimeError(`Pattern ends with an incomplete string literal: ${pattern}`);
-        text += pattern.slice(k, close);
-        if (pattern[close + 1] === "'") {
-          text += "'";
-          k = close + 2;
-        } else {
-          i = close + 1;
-          break;
-        }
-      }
-      literal(text);
-    } else if (c === '[' || c === ']') {
-      i++;
-    } else if (c === '{' || c === '}' || c === '#') {
-      throw new DateTimeError(`Pattern includes reserved character: '${c}'`);
-    } else {
-      literal(c);
-      i++;
-    }
-  }
-  if (patternCache.size > 1000) patternCache.clear();
-  patternCache.set(pattern, parts);
-  return parts;
-}
-
-interface LocaleNames {
-  monthsLong: string[];
-  monthsShort: string[];
-  monthsNarrow: string[];
-  weekdaysLong: string[];
-  weekdaysShort: string[];
-  weekdaysNarrow: string[];
-  ampm: [string, string];
-  /** Week definition: first day (ISO number) and minimal days in the first week. */
-  firstDay: number;
-  minDays: number;
-}
-
-const localeCache = new Map<string, LocaleNames>();
-
-/** Month/day names from Intl; `en_US`-style Java locale tags are accepted. */
-function localeNames(locale: string): LocaleNames {
-  const tag = locale.replace(/_/g, '-');
-  const cached = localeCache.get(tag);
-  if (cached) return cached;
-  const fmt = (options: Intl.DateTimeFormatOptions, ms: number) => new Intl.DateTimeFormat(tag, { timeZone: 'UTC', ...options }).format(ms);
-  const months = (style: 'long' | 'short' | 'narrow') => Array.from({ length: 12 }, (_, m) => fmt({ month: style }, Date.UTC(2001, m, 15)));
-  // 2001-01-01 was a Monday.
-  const weekdays = (style: 'long' | 'short' | 'narrow') => Array.from({ length: 7 }, (_, d) => fmt({ weekday: style }, Date.UTC(2001, 0, 1 + d)));
-  const period = (hour: number) =>
-    new Intl.DateTimeFormat(tag, { timeZone: 'UTC', hour: 'numeric', hour12: true }).formatToParts(Date.UTC(2001, 0, 1, hour)).find((p) => p.type === 'dayPeriod')?.value ??
-    (hour < 12 ? 'AM' : 'PM');
-  const usWeeks = /^(en-US|en|und)$/i.test(tag) || /-(US|CA|JP|BR|MX)$/i.test(tag);
-  const names: LocaleNames = {
-    monthsLong: months('long'),
-    monthsShort: months('short'),
-    monthsNarrow: months('narrow'),
-    weekdaysLong: weekdays('long'),
-    weekdaysShort: weekdays('short'),
-    weekdaysNarrow: weekdays('narrow'),
-    ampm: [period(9), period(21)],
-    firstDay: usWeeks ? 7 : 1,
-    minDays: usWeeks ? 1 : 4,
-  };
-  localeCache.set(tag, names);
-  return names;
-}
-
-const pad = (n: number, width: number) => (n < 0 ? '-' + String(-n).padStart(width, '0') : String(n).padStart(width, '0'));
-
-/** `+01:00`, `+05:30:15` or `Z` (ZoneOffset.getId). */
-export function formatOffsetId(offset: number): string {
-  if (offset === 0) return 'Z';
-  return formatOffset(offset, true, true);
-}
-
-function formatOffset(offset: number, colons: boolean, withSeconds: boolean, optionalMinutes = false): string {
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset);
-  const h = Math.floor(abs / 3600);
-  const m = Math.floor((abs % 3600) / 60);
-  const s = abs % 60;
-  const sep = colons ? ':' : '';
-  let out = sign + pad(h, 2);
-  if (!(optionalMinutes && m === 0 && s === 0)) out += sep + pad(m, 2);
-  if (withSeconds && s !== 0) out += sep + pad(s, 2);
-  return out;
-}
-
-function zoneName(z: ZonedDateTime, style: 'short' | 'long', locale: string): string {
-  if (z.zone.fixedOffset !== undefined && z.zone.id !== 'UTC' && z.zone.id !== 'GMT') return z.zone.id;
-  const part = new Intl.DateTimeFormat(locale.replace(/_/g, '-'), { timeZone: z.zone.id, timeZoneName: style })
-    .formatToParts(z.epochSecond * 1000)
-    .find((p) => p.type === 'timeZoneName');
-  return part?.value ?? z.zone.id;
-}
-
-function formatField(z: ZonedDateTime, letter: string, count: number, locale: string): string {
-  const names = localeNames(locale);
-  const epochDay = epochDayOf(z.year, z.month, z.day);
-  const isoDow = dayOfWeek(epochDay);
-  const text = (long: string[], short: string[], narrow: string[], index: number) => (count === 4 ? long : count === 5 ? narrow : short)[index];
-  const number = (value: number) => (count === 1 ? String(value) : pad(value, count));
-  switch (letter) {
-    case 'G':
-      return count === 4 ? (z.year > 0 ? 'Anno Domini' : 'Before Christ') : count === 5 ? (z.year > 0 ? 'A' : 'B') : z.year > 0 ? 'AD' : 'BC';
-    case 'u':
-    case 'y': {
-      const year = letter === 'y' && z.year <= 0 ? 1 - z.year : z.year;
-      if (count === 2) return pad(((year % 100) + 100) % 100, 2);
-      const out = pad(year, count);
-      return count >= 4 && year > 9999 ? `+${out}` : out;
-    }
-    case 'Y': {
-      const { weekYear } = weekFields(z, names.firstDay, names.minDays);
-      return count === 2 ? pad(weekYear % 100, 2) : pad(weekYear, count);
-    }
-    case 'Q':
-    case 'q': {
-      const quarter = Math.floor((z.month - 1) / 3) + 1;
-      if (count <= 2) return pad(quarter, count);
-      return count === 3 ? `Q${quarter}` : count === 4 ? `${['1st', '2nd', '3rd', '4th'][quarter - 1]} quarter` : String(quarter);
-    }
-    case 'M':
-    case 'L':
-      return count >= 3 ? text(names.monthsLong, names.monthsShort, names.monthsNarrow, z.month - 1) : number(z.month);
-    case 'w':
-      return number(weekFields(z, names.firstDay, names.minDays).week);
-    case 'W': {
-      const firstOfMonth = epochDayOf(z.year, z.month, 1);
-      const shift = (dayOfWeek(firstOfMonth) - names.firstDay + 7) % 7;
-      return String(Math.floor((z.day - 1 + shift) / 7) + (7 - shift >= names.minDays ? 1 : 0));
-    }
-    case 'd':
-      return number(z.day);
-    case 'D':
-      return pad(dayOfYear(z), count);
-    case 'F':
-      return String(Math.floor((z.day - 1) / 7) + 1);
-    case 'E':
-      return text(names.weekdaysLong, names.weekdaysShort, names.weekdaysNarrow, isoDow - 1);
-    case 'e':
-    case 'c': {
-      if (count >= 3) return text(names.weekdaysLong, names.weekdaysShort, names.weekdaysNarrow, isoDow - 1);
-      const localized = ((isoDow - names.firstDay + 7) % 7) + 1;
-      return pad(localized, count);
-    }
-    case 'a':
-    case 'B':
-      return names.ampm[z.hour < 12 ? 0 : 1];
-    case 'h':
-      return number(z.hour % 12 === 0 ? 12 : z.hour % 12);
-    case 'K':
-      return number(z.hour % 12);
-    case 'k':
-      return number(z.hour === 0 ? 24 : z.hour);
-    case 'H':
-      return number(z.hour);
-    case 'm':
-      return number(z.minute);
-    case 's':
-      return number(z.second);
-    case 'S':
-      return pad(z.nano, 9).slice(0, count).padEnd(count, '0');
-    case 'A':
-      return pad((z.hour * 3600 + z.minute * 60 + z.second) * 1000 + Math.floor(z.nano / 1e6), count);
-    case 'n':
-      return pad(z.nano, count);
-    case 'N':
-      return pad((z.hour * 3600 + z.minute * 60 + z.second) * 1e9 + z.nano, count);
-    case 'V':
-      if (count !== 2) throw new DateTimeError('Pattern letter count must be 2: V');
-      return z.zone.id;
-    case 'v':
-    case 'z':
-      return zoneName(z, count === 4 ? 'long' : 'short', locale);
-    case 'O': {
-      if (z.offset === 0) return 'GMT';
-      if (count === 4) return `GMT${formatOffset(z.offset, true, true)}`;
-      const sign = z.offset < 0 ? '-' : '+';
-      const abs = Math.abs(z.offset);
-      const minutes = Math.floor((abs % 3600) / 60);
-      return `GMT${sign}${Math.floor(abs / 3600)}${minutes ? `:${pad(minutes, 2)}` : ''}`;
-    }
-    case 'X':
-    case 'x': {
-      if (letter === 'X' && z.offset === 0) return 'Z';
-      switch (count) {
-        case 1:
-          return formatOffset(z.offset, false, false, true);
-        case 2:
-          return formatOffset(z.offset, false, false);
-        case 3:
-          return formatOffset(z.offset, true, false);
-        case 4:
-          return formatOffset(z.offset, false, true);
-        default:
-          return formatOffset(z.offset, true, true);
-      }
-    }
-    case 'Z':
-      if (count <= 3) return formatOffset(z.offset, false, false);
-      if (count === 4) return z.offset === 0 ? 'GMT' : `GMT${formatOffset(z.offset, true, true)}`;
-      return z.offset === 0 ? 'Z' : formatOffset(z.offset, true, true);
-  }
-  throw new DateTimeError(`Unknown pattern letter: ${letter}`);
-}
-
-function formatPattern(z: ZonedDateTime, pattern: string, locale: string): string {
-  let out = '';
-  for (const part of tokenizePattern(pattern)) {
-    out += part.kind === 'literal' ? part.text : formatField(z, part.letter, part.count, locale);
-  }
-  return out;
-}
-
-/** Fraction of ISO_LOCAL_TIME: as many digits as needed, none when zero. */
-function isoFraction(nano: number): string {
-  return nano === 0 ? '' : '.' + pad(nano, 9).replace(/0+$/, '');
-}
-
-/** Fraction of ISO_INSTANT: groups of three digits. */
-function instantFraction(nano: number): string {
-  if (nano === 0) return '';
-  if (nano % 1_000_000 === 0) return '.' + pad(nano / 1_000_000, 3);
-  if (nano % 1000 === 0) return '.' + pad(nano / 1000, 6);
-  return '.' + pad(nano, 9);
-}
-
-const NAMED_PATTERNS: Record<string, string> = {
-  iso: "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
-  iso_sec: "yyyy-MM-dd'T'HH:mm:ssXXX",
-  sql: 'yyyy-MM-dd HH:mm:ss.SSSSSS',
-  sql_seq: 'yyyy-MM-dd HH:mm:ss',
-};
-
-const STYLES = new Set(['full', 'long', 'medium', 'short']);
-
-function isoDate(z: ZonedDateTime): string {
-  const year = z.year > 9999 ? `+${z.year}` : pad(z.year, 4);
-  return `${year}-${pad(z.month, 2)}-${pad(z.day, 2)}`;
-}
-
-function isoTime(z: ZonedDateTime): string {
-  return `${pad(z.hour, 2)}:${pad(z.minute, 2)}:${pad(z.second, 2)}${isoFraction(z.nano)}`;
-}
-
-const ISO_FORMATTERS: Record<string, (z: ZonedDateTime) => string> = {
-  iso_local_date: (z) => isoDate(z),
-  iso_date: (z) => isoDate(z) + formatOffsetId(z.offset),
-  iso_local_time: (z) => isoTime(z),
-  iso_time: (z) => isoTime(z) + formatOffsetId(z.offset),
-  iso_offset_time: (z) => isoTime(z) + formatOffsetId(z.offset),
-  iso_local_date_time: (z) => `${isoDate(z)}T${isoTime(z)}`,
-  iso_offset_date_time: (z) => `${isoDate(z)}T${isoTime(z)}${formatOffsetId(z.offset)}`,
-  iso_date_time: (z) => `${isoDate(z)}T${isoTime(z)}${formatOffsetId(z.offset)}${z.zone.fixedOffset === undefined ? `[${z.zone.id}]` : ''}`,
-  iso_zoned_date_time: (z) => `${isoDate(z)}T${isoTime(z)}${formatOffsetId(z.offset)}${z.zone.fixedOffset === undefined ? `[${z.zone.id}]` : ''}`,
-  iso_instant: (z) => {
-    const utc = atZone(z.epochSecond, z.nano, UTC_ZONE);
-    return `${isoDate(utc)}T${pad(utc.hour, 2)}:${pad(utc.minute, 2)}:${pad(utc.second, 2)}${instantFraction(utc.nano)}Z`;
-  },
-  iso_ordinal_date: (z) => `${pad(z.year, 4)}-${pad(dayOfYear(z), 3)}${formatOffsetId(z.offset)}`,
-  iso_week_date: (z) => {
-    const { weekYear, week } = weekFields(z, 1, 4);
-    return `${pad(weekYear, 4)}-W${pad(week, 2)}-${dayOfWeek(epochDayOf(z.year, z.month, z.day))}${formatOffsetId(z.offset)}`;
-  },
-  rfc_1123_date_time: (z) => {
-    const names = localeNames('en-US');
-    const dow = names.weekdaysShort[dayOfWeek(epochDayOf(z.year, z.month, z.day)) - 1];
-    const offset = z.offset === 0 ? 'GMT' : formatOffset(z.offset, false, false);
-    return `${dow}, ${z.day} ${names.monthsShort[z.month - 1]} ${z.year} ${pad(z.hour, 2)}:${pad(z.minute, 2)}:${pad(z.second, 2)} ${offset}`;
-  },
-};
 
 /**
- * DateTimeFormatter.format with Kestra's named formats (`iso`, `sql`, `iso_date_time`, styles
- * `full`…`short`) or a pattern; the date is first moved to `zone`, as `withZone` does.
+ * `date` seen in `zone` (the formatter's withZone), printed with a named format, a style (`full` …
+ * `short`) or a DateTimeFormatter pattern, in `localeTag`.
  */
-export function formatDate(date: ZonedDateTime, format: string, zone: Zone, locale = 'en-US'): string {
-  const z = atZone(date.epochSecond, date.nano, zone);
-  const iso = ISO_FORMATTERS[format];
-  if (iso) return iso(z);
-  if (STYLES.has(format)) {
-    const style = format as 'full' | 'long' | 'medium' | 'short';
-    const timeZone = zone.fixedOffset === undefined ? zone.id : zone.fixedOffset === 0 ? 'UTC' : formatOffset(zone.fixedOffset, true, false);
-    return new Intl.DateTimeFormat(locale.replace(/_/g, '-'), { dateStyle: style, timeStyle: style, timeZone }).format(z.epochSecond * 1000);
-  }
-  return formatPattern(z, NAMED_PATTERNS[format] ?? format, locale);
+export function formatDate(date: ZonedDateTime, format: string, zone: ZoneId, localeTag = 'en-US'): string {
+  const zoned = javaTime(() => date.withZoneSameInstant(zone));
+  const locale = localeOf(localeTag);
+  if (STYLES.has(format)) return localizedStyle(zoned, format as Intl.DateTimeFormatOptions['dateStyle'], locale);
+  let formatter: DateTimeFormatter;
+  if (REGION_ONLY.has(format) && zoned.zone() instanceof ZoneOffset) formatter = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+  else formatter = formatterOf(NAMED_FORMATS.has(format) ? format : withZoneNames(format, zoned, locale));
+  return javaTime(() => (LOCALE_FREE.has(format) ? formatter : formatter.withLocale(locale)).format(zoned));
 }
 
-// ---- arithmetic ---------------------------------------------------------------------------------
+/**
+ * Zone names as Java prints them. For `z` @js-joda prints CLDR's generic name (`ET`, `Eastern Time`),
+ * which is Java's `v`, and knows no `v`; Java's `z` is the specific name (`EST`, `Eastern Daylight
+ * Time`), which Intl prints. So `z` becomes Intl's name, quoted, and `v` @js-joda's `z`.
+ */
+function withZoneNames(pattern: string, date: ZonedDateTime, locale: Locale): string {
+  if (!/[zv]/.test(pattern)) return pattern;
+  return pattern.replace(/'[^']*'|(?<!z)z{1,4}(?!z)|(?<!v)v(?:vvv)?(?!v)/g, (token) => {
+    if (token[0] === "'") return token;
+    if (token[0] === 'v') return token.replaceAll('v', 'z');
+    return `'${zoneName(date, token.length === 4 ? 'long' : 'short', locale).replaceAll("'", "''")}'`;
+  });
+}
 
-const TIME_UNITS: Record<string, number> = {
-  NANOS: 1e-9,
-  MICROS: 1e-6,
-  MILLIS: 1e-3,
-  SECONDS: 1,
-  MINUTES: 60,
-  HOURS: 3600,
-  HALF_DAYS: 43200,
-};
-const DATE_UNITS: Record<string, { days?: number; months?: number }> = {
-  DAYS: { days: 1 },
-  WEEKS: { days: 7 },
-  MONTHS: { months: 1 },
-  YEARS: { months: 12 },
-  DECADES: { months: 120 },
-  CENTURIES: { months: 1200 },
-  MILLENNIA: { months: 12000 },
-};
+/** ZoneTextPrinterParser: an offset zone prints its ID; a region the name Intl gives it on that date. */
+function zoneName(date: ZonedDateTime, style: 'long' | 'short', locale: Locale): string {
+  const zone = date.zone();
+  if (zone instanceof ZoneOffset) return zone.id();
+  try {
+    const parts = new Intl.DateTimeFormat(locale.localeString(), { timeZone: zone.id(), timeZoneName: style }).formatToParts(date.toInstant().toEpochMilli());
+    return parts.find((part) => part.type === 'timeZoneName')?.value ?? zone.id();
+  } catch (error) {
+    // A region Intl does not know by that ID (`UTC+02:00`).
+    if (error instanceof RangeError) return zone.id();
+    throw error;
+  }
+}
+
+/** DateTimeFormatter.ofLocalizedDateTime(style): @js-joda has no localized patterns; Intl has CLDR's. */
+function localizedStyle(date: ZonedDateTime, style: Intl.DateTimeFormatOptions['dateStyle'], locale: Locale): string {
+  const options = { dateStyle: style, timeStyle: style };
+  const zoneId = date.zone().id();
+  try {
+    return new Intl.DateTimeFormat(locale.localeString(), { ...options, timeZone: zoneId }).format(date.toInstant().toEpochMilli());
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+  }
+  // Intl knows regions only: an offset zone (`+02:00`, `UTC+2`) prints its wall time and, as Java does, its ID.
+  const wallTime = date.toLocalDateTime().atZone(ZoneOffset.UTC).toInstant().toEpochMilli();
+  return new Intl.DateTimeFormat(locale.localeString(), { ...options, timeZone: 'UTC' })
+    .formatToParts(wallTime)
+    .map((part) => (part.type === 'timeZoneName' ? zoneId : part.value))
+    .join('');
+}
 
 /** ZonedDateTime.plus(amount, ChronoUnit.valueOf(unit)). */
-export function plus(z: ZonedDateTime, amount: number, unit: string): ZonedDateTime {
-  const seconds = TIME_UNITS[unit];
-  if (seconds !== undefined) {
-    // Time units move the instant, in whole nanoseconds.
-    const totalNanos = BigInt(z.epochSecond) * 1_000_000_000n + BigInt(z.nano) + BigInt(amount) * BigInt(Math.round(seconds * 1e9));
-    const epochSecond = totalNanos / 1_000_000_000n - (totalNanos % 1_000_000_000n < 0n ? 1n : 0n);
-    const nano = Number(totalNanos - epochSecond * 1_000_000_000n);
-    return atZone(Number(epochSecond), nano, z.zone);
-  }
-  const dateUnit = DATE_UNITS[unit];
-  if (!dateUnit) throw new DateTimeError(`No enum constant java.time.temporal.ChronoUnit.${unit}`);
-  const local = localOf(z);
-  if (dateUnit.days) {
-    const d = dateOfEpochDay(epochDayOf(local.year, local.month, local.day) + amount * dateUnit.days);
-    Object.assign(local, d);
-  } else {
-    const months = local.year * 12 + (local.month - 1) + amount * dateUnit.months!;
-    local.year = Math.floor(months / 12);
-    local.month = months - local.year * 12 + 1;
-    local.day = Math.min(local.day, lengthOfMonth(local.year, local.month));
-  }
-  return fromLocal(local, z.zone, z.offset);
+export function plus(date: ZonedDateTime, amount: number, unit: string): ZonedDateTime {
+  const chronoUnit: unknown = Object.hasOwn(ChronoUnit, unit) ? (ChronoUnit as unknown as Record<string, unknown>)[unit] : undefined;
+  if (!(chronoUnit instanceof ChronoUnit)) throw new DateTimeError(`No enum constant java.time.temporal.ChronoUnit.${unit}`);
+  return javaTime(() => date.plus(amount, chronoUnit));
+}
+
+/** Nanoseconds since the epoch. */
+export function epochNanos(date: ZonedDateTime): bigint {
+  return BigInt(date.toEpochSecond()) * 1_000_000_000n + BigInt(date.nano());
 }

@@ -1,11 +1,11 @@
 // Kestra's VariableRenderer: compiled-template cache, single and recursive passes, raw blocks,
 // deep rendering of maps and lists, and typed rendering of a lone `{{ expression }}`. Every public
 // call renders within one RenderBudget built from the engine's limits (DEFAULT_LIMITS when none).
+import { LRUCache } from 'lru-cache';
 import { DEFAULT_LIMITS } from '../../config/index.ts';
 import type { RenderScope, TemplateServices } from './callables.ts';
 import { compileTemplate, type CompiledTemplate } from './compile.ts';
 import { TemplateError } from './errors.ts';
-import { LruCache } from './lru-cache.ts';
 import { RenderBudget } from './render-budget.ts';
 import { isMap } from './values.ts';
 
@@ -14,7 +14,7 @@ const MAX_RENDERING_AMOUNT = 100;
 /** Raw blocks survive every pass verbatim; only the outermost render removes their tags. */
 const RAW_BLOCK = /\{%-*\s*raw\s*-*%\}([\s\S]*?)\{%-*\s*endraw\s*-*%\}/g;
 
-const templates = new LruCache<string, CompiledTemplate>(1000);
+const templates = new LRUCache<string, CompiledTemplate>({ max: 1000 });
 
 function compiled(template: string): CompiledTemplate {
   let entry = templates.get(template);
