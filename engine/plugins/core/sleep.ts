@@ -1,5 +1,9 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { parseIsoDuration } from '../../duration.ts';
 import type { TaskPlugin } from '../types.ts';
+
+/** A timer's longest delay (~24.8 days): Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** io.kestra.plugin.core.flow.Sleep: waits `duration` (ISO-8601), stopping at once on kill or timeout. */
 export const sleep: TaskPlugin<{ duration: string }> = {
@@ -10,18 +14,17 @@ export const sleep: TaskPlugin<{ duration: string }> = {
   properties: { duration: { type: 'string' } },
   required: ['duration'],
   async run(ctx) {
-    const ms = parseIsoDuration(ctx.props.duration);
-    await new Promise<void>((resolve, reject) => {
-      if (ctx.signal.aborted) return reject(ctx.signal.reason);
-      const timer = setTimeout(() => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      function onAbort() {
-        clearTimeout(timer);
-        reject(ctx.signal.reason);
-      }
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    let remaining = parseIsoDuration(ctx.props.duration);
+    try {
+      do {
+        const step = Math.min(remaining, MAX_TIMER_MS);
+        await sleepFor(step, undefined, { signal: ctx.signal });
+        remaining -= step;
+      } while (remaining > 0);
+    } catch (error) {
+      // The kill or timeout itself, as every task reports it.
+      ctx.signal.throwIfAborted();
+      throw error;
+    }
   },
 };

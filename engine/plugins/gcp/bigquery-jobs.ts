@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BigQuery, Job, JobMetadata } from '@google-cloud/bigquery';
 import { nextRetryDelay } from '../../executor/retry.ts';
 import type { RetryDef } from '../../flow/types.ts';
@@ -80,7 +81,7 @@ export async function waitForJob(ctx: TaskContext<unknown>, job: Job): Promise<J
       return metadata;
     }
     try {
-      await sleep(delay, ctx.signal);
+      await pause(delay, ctx.signal);
     } catch (aborted) {
       await job.cancel().catch(() => undefined);
       throw aborted;
@@ -104,7 +105,7 @@ export async function withAutoRetry<T>(ctx: TaskContext<BigQueryRetryProps>, att
       const delay = transient ? nextRetryDelay(policy, retry + 1, Date.now() - started) : null;
       if (delay === null) throw error instanceof TaskFailure ? error : apiFailure('BigQuery request failed', error);
       ctx.logger.warn(`Retrying after ${describeErrors(errors)} (retry ${retry + 1}, in ${delay} ms)`);
-      await sleep(delay, ctx.signal);
+      await pause(delay, ctx.signal);
     }
   }
 }
@@ -125,17 +126,10 @@ export async function createJob(bigquery: BigQuery, options: Parameters<BigQuery
   }
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`; a kill or timeout ends the wait at once with its reason (what the task's failure says). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch((error: unknown) => {
+    signal.throwIfAborted();
+    throw error;
   });
 }
