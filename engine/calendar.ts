@@ -1,6 +1,7 @@
 /**
- * Proleptic Gregorian calendar arithmetic (H. Hinnant's civil-calendar algorithms), shared by typed
- * inputs and the template date filters: exact for any year, with no Date/timezone involved.
+ * Proleptic Gregorian calendar arithmetic (H. Hinnant's civil-calendar algorithms) for typed inputs
+ * (engine/inputs/temporal.ts): exact for any year, with no Date/timezone involved. The template date
+ * filters use @js-joda; this goes when temporal.ts moves to it too.
  */
 
 /** Days since 1970-01-01 of a date. */

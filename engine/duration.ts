@@ -1,6 +1,9 @@
 /**
  * ISO-8601 durations (`PT1H`, `P1D`, `PT0.5S`, `P1W`, `P1Y2M3DT4H5M6.7S`) as used by Kestra for
  * KV TTLs, task timeouts and retry intervals.
+ *
+ * Not @js-joda's Duration.parse: that is java.time.Duration's grammar (days at most, a fraction on
+ * seconds only, negative parts), and flows here also write weeks, months, years and `P0.5D`.
  */
 
 const MS = {

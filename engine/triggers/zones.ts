@@ -2,6 +2,12 @@
  * Time zones of Schedule triggers: Kestra's `timezone` is an IANA id (`Europe/Paris`), `UTC`, or a fixed
  * offset (`+02:00`, `UTC+2`). Schedule dates are handed to flows as ISO-8601 strings in that zone, so
  * `{{ trigger.date | date('yyyy') }}` reads the local year.
+ *
+ * Offsets come from Intl, not @js-joda (which the date filters use): croner computes the schedule's
+ * dates with Intl's zone rules (Node's ICU, tzdata 2025c here), and @js-joda carries its own database
+ * (2026a), so a date printed or read here with @js-joda could disagree with the one croner fired on.
+ * This module is also loaded by every process that reads flows (baton validate included), where
+ * @js-joda/timezone would add ~0.3 s of CPU at start.
  */
 import { isValidTimeZone } from './schedule.ts';
 

@@ -71,9 +71,11 @@ describe('the bundle bin/baton.mjs runs', () => {
     expect(fingerprint).toMatch(/^[0-9a-f]{24}$/);
     // `baton run` opens the embedded database: its migrations are read from migrations/ next to db/.
     const flow = join(checkout, 'hello.yaml');
-    await writeFile(flow, 'id: hello\nnamespace: t\ntasks:\n  - id: say\n    type: io.kestra.plugin.core.log.Log\n    message: hi from the bundle\n');
+    // The date filter's lazily loaded chunk (@js-joda with its time-zone database) loads from the bundle too.
+    const message = `"hi from the bundle at {{ '2019-07-01T10:00:00+02:00' | date('HH:mm xxx VV', timeZone='America/New_York') }}"`;
+    await writeFile(flow, `id: hello\nnamespace: t\ntasks:\n  - id: say\n    type: io.kestra.plugin.core.log.Log\n    message: ${message}\n`);
     const ran = await baton(['run', flow]);
-    expect(ran.stdout).toContain('hi from the bundle');
+    expect(ran.stdout).toContain('hi from the bundle at 04:00 -04:00 America/New_York');
   });
 
   it('is rebuilt when a source changes, also when several processes start at once', async () => {
