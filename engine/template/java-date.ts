@@ -5,7 +5,7 @@
 //
 // Loading this module costs ~0.3 s of CPU as measured here (@js-joda/timezone unpacks the history of
 // every zone at load): filters.ts and functions.ts import it on first use, so a process that renders
-// no date (baton validate, most workers) never pays for it.
+// no date (baton validate, for one) never pays for it.
 import {
   ChronoField, ChronoUnit, DateTimeFormatter, DateTimeFormatterBuilder, DateTimeParseException, Instant, IsoFields, LocalDate,
   LocalDateTime, ResolverStyle, SignStyle, ZonedDateTime, ZoneId, ZoneOffset,
@@ -61,7 +61,8 @@ const zoneSuffix = (builder: DateTimeFormatterBuilder) => builder.optionalStart(
 /**
  * Kestra's named formats (AbstractDate.FORMATTERS). Four of @js-joda's ISO formatters are not Java's:
  * its ISO_DATE_TIME lacks the zone, its ordinal and week dates the optional offset (and the ordinal day
- * its padding), and its RFC 1123 pads the day and prints `Z` for GMT.
+ * its padding), and its RFC 1123 pads the day and prints the zone's ID (`Europe/Paris`) for Java's
+`GMT` or `+0100`.
  */
 const NAMED_FORMATS = new Map<string, DateTimeFormatter>([
   ['iso', DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX")],
@@ -278,34 +279,33 @@ function withZoneNames(pattern: string, date: ZonedDateTime, locale: Locale): st
   });
 }
 
+/** Intl's formatter in the zone, or undefined for a zone it cannot name: offsets (`+02:00`, `UTC+02:00`). */
+function intlFormat(locale: Locale, zone: ZoneId, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat | undefined {
+  try {
+    return new Intl.DateTimeFormat(locale.localeString(), { ...options, timeZone: zone.id() });
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
 /** ZoneTextPrinterParser: an offset zone prints its ID; a region the name Intl gives it on that date. */
 function zoneName(date: ZonedDateTime, style: 'long' | 'short', locale: Locale): string {
   const zone = date.zone();
-  if (zone instanceof ZoneOffset) return zone.id();
-  try {
-    const parts = new Intl.DateTimeFormat(locale.localeString(), { timeZone: zone.id(), timeZoneName: style }).formatToParts(date.toInstant().toEpochMilli());
-    return parts.find((part) => part.type === 'timeZoneName')?.value ?? zone.id();
-  } catch (error) {
-    // A region Intl does not know by that ID (`UTC+02:00`).
-    if (error instanceof RangeError) return zone.id();
-    throw error;
-  }
+  const format = zone instanceof ZoneOffset ? undefined : intlFormat(locale, zone, { timeZoneName: style });
+  return format?.formatToParts(date.toInstant().toEpochMilli()).find((part) => part.type === 'timeZoneName')?.value ?? zone.id();
 }
 
 /** DateTimeFormatter.ofLocalizedDateTime(style): @js-joda has no localized patterns; Intl has CLDR's. */
 function localizedStyle(date: ZonedDateTime, style: Intl.DateTimeFormatOptions['dateStyle'], locale: Locale): string {
   const options = { dateStyle: style, timeStyle: style };
-  const zoneId = date.zone().id();
-  try {
-    return new Intl.DateTimeFormat(locale.localeString(), { ...options, timeZone: zoneId }).format(date.toInstant().toEpochMilli());
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-  }
-  // Intl knows regions only: an offset zone (`+02:00`, `UTC+2`) prints its wall time and, as Java does, its ID.
+  const format = intlFormat(locale, date.zone(), options);
+  if (format) return format.format(date.toInstant().toEpochMilli());
+  // An offset zone prints its wall time and, as Java does, its ID.
   const wallTime = date.toLocalDateTime().atZone(ZoneOffset.UTC).toInstant().toEpochMilli();
   return new Intl.DateTimeFormat(locale.localeString(), { ...options, timeZone: 'UTC' })
     .formatToParts(wallTime)
-    .map((part) => (part.type === 'timeZoneName' ? zoneId : part.value))
+    .map((part) => (part.type === 'timeZoneName' ? date.zone().id() : part.value))
     .join('');
 }
 
