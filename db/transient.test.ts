@@ -12,6 +12,31 @@ describe('transient database errors', () => {
     expect(isTransientDatabaseError(new Error('plain'))).toBe(false);
   });
 
+  it('a statement the database refused is never transient, whatever wraps it (issue #12)', () => {
+    const refused = (code: string, message: string) => new Error('Failed query: insert into …', { cause: Object.assign(new Error(message), { code }) });
+    // More than 65,535 parameters: the server refuses the bind message as a protocol violation (class 08).
+    expect(isTransientDatabaseError(refused('08P01', 'bind message has 12477 parameter formats but 0 parameters'))).toBe(false);
+    expect(isTransientDatabaseError(refused('22P05', 'unsupported Unicode escape sequence'))).toBe(false);
+    expect(isTransientDatabaseError(refused('22021', 'invalid byte sequence for encoding "UTF8": 0x00'))).toBe(false);
+    expect(isTransientDatabaseError(refused('42601', 'syntax error at or near "selec"'))).toBe(false);
+    expect(isTransientDatabaseError(refused('54000', 'index row size exceeds maximum'))).toBe(false);
+    // postgres.js's own refusal before sending.
+    expect(isTransientDatabaseError(Object.assign(new Error('Max number of parameters (65534) exceeded'), { code: 'MAX_PARAMETERS_EXCEEDED' }))).toBe(false);
+    // The connection classes stay transient, wrapped or not.
+    for (const code of ['08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300']) {
+      expect(isTransientDatabaseError(refused(code, 'connection'))).toBe(true);
+    }
+  });
+
+  it('a refused statement is tried once, never retried', async () => {
+    let calls = 0;
+    await expect(retryTransient(async () => {
+      calls++;
+      throw new Error('Failed query', { cause: Object.assign(new Error('bind message has 12477 parameter formats but 0 parameters'), { code: '08P01' }) });
+    })).rejects.toThrow('Failed query');
+    expect(calls).toBe(1);
+  });
+
   it('retries transient failures until the write succeeds, and gives up on the others at once', async () => {
     let calls = 0;
     const result = await retryTransient(async () => {

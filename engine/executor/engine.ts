@@ -3,7 +3,7 @@ import { isTransientDatabaseError, retryTransient } from '../../db/index.ts';
 import type { FlowDef } from '../flow/types.ts';
 import { encryptSecretInputs, resolveInputs } from '../inputs/index.ts';
 import type { SubflowRequest, SubflowResult } from '../plugins/types.ts';
-import { canTransition, isCreated, isTerminal, isoDuration, newState, transition, type State, type StateType } from '../state.ts';
+import { canTransition, isCreated, isFailure, isTerminal, isoDuration, newState, transition, type State, type StateType } from '../state.ts';
 import { childUri, executionPrefix, inputPrefix } from '../storage/index.ts';
 import { renderTyped } from '../template/index.ts';
 import { newId } from '../ids.ts';
@@ -390,12 +390,21 @@ export class Engine {
       // Its end stands; what failed after it (afterExecution tasks, their writes) is only said.
       logger.error(`After the end of the execution: ${describeFault(error)}`);
     } else {
-      const reason = `Execution failed: ${describeFault(error)}`;
+      const refused = run.refusedTaskRuns;
+      const what = refused.map(({ taskRun }) => `task '${taskRun.taskId}' (task run ${taskRun.id})`).join(', ');
+      const reason = `Execution failed: ${what ? `the database refused to store ${what}: ` : ''}${describeFault(error)}`;
       logger.error(reason);
       this.reportFailure(e.id, reason);
+      // A refused task run is stored FAILED without what was refused (its outputs), so the record shows it.
+      const failedRuns = new Map(refused.map(({ taskRun, seq }) => [taskRun.id, {
+        taskRun: { ...taskRun, outputs: null, state: isFailure(taskRun.state.current) ? taskRun.state : endState(taskRun.state, 'FAILED', `task run ${taskRun.id}`) },
+        seq,
+      }]));
       const failed = endedState(e, 'FAILED');
       e.state = failed.state;
-      e.taskRunList = failed.taskRunList;
+      e.taskRunList = failed.taskRunList.map((t) => failedRuns.get(t.id)?.taskRun ?? t);
+      const lease = run.lease && { lease: run.lease, leaseMs: this.resources.queue.leaseMs };
+      if (failedRuns.size) await this.resources.repository.saveBatch([...failedRuns.values()], undefined, lease).catch(() => undefined);
       const fence: EndFence = run.lease ? { lease: run.lease } : 'unleased';
       if (await retryTransient(() => this.storeEnd(e, 'FAILED', fence))) this.notify(e);
     }
@@ -797,24 +806,40 @@ function endState(state: State, to: StateType, subject: string): State {
   };
 }
 
-/** An error as a reason in a log line: its message and its causes' (a driver's error names the statement's fault). */
+/**
+ * An error as a reason in a log line: its message and its causes', with the database's detail. A
+ * statement (drizzle's "Failed query: …" with every parameter) is left out: it can be megabytes, and
+ * holds the very data that was refused; its cause says what was wrong.
+ */
 function describeFault(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    let message = e instanceof Error ? e.message : String(e);
-    // drizzle puts the whole statement and its parameters in the message: the cause says what was wrong.
-    if (message.startsWith('Failed query:')) message = 'a statement was refused by the database';
-    if (message && !parts.includes(message)) parts.push(message.length > 500 ? `${message.slice(0, 500)}…` : message);
+    const message = e instanceof Error ? e.message : String(e);
+    if (message.startsWith('Failed query:')) continue;
+    const detail = (e as { detail?: unknown }).detail;
+    const text = typeof detail === 'string' && detail ? `${message} (${detail})` : message;
+    if (text && !parts.includes(text)) parts.push(text.length > 500 ? `${text.slice(0, 500)}…` : text);
   }
-  return parts.join(': ') || 'unknown error';
+  return parts.join(': ') || 'the database refused a statement';
 }
 
-/** A copy listeners may keep: states are replaced, never mutated (see state.ts); attempts lists grow in place. */
+/**
+ * A copy listeners may keep: states are replaced, never mutated (see state.ts); attempts lists grow in
+ * place. The task runs are copied when first read, not at every change: a listener that only looks at
+ * the execution's state (Flow triggers, on every change of every execution) would otherwise copy the
+ * whole list per change of a task run, n² over a ForEach of n values.
+ */
 function snapshotExecution(execution: Execution): Execution {
-  return {
-    ...execution,
-    taskRunList: execution.taskRunList.map((run) => ({ ...run, attempts: run.attempts.map((a) => ({ ...a })) })),
-  };
+  const { taskRunList, ...fields } = execution;
+  let copied: TaskRun[] | undefined;
+  return Object.defineProperty({ ...fields } as Execution, 'taskRunList', {
+    enumerable: true,
+    configurable: true,
+    get: () => (copied ??= taskRunList.map((run) => ({ ...run, attempts: run.attempts.map((a) => ({ ...a })) }))),
+    set: (list: TaskRun[]) => {
+      copied = list;
+    },
+  });
 }
 
 function assertNever(value: never): never {

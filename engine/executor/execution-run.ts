@@ -15,7 +15,7 @@ import type { Execution, TaskRun } from './model.ts';
 import { labelsToMap } from './model.ts';
 import { nextTurn } from './event-loop-turns.ts';
 import { LiveOutputs } from './outputs.ts';
-import { StateWriter } from './state-writer.ts';
+import { StateWriter, type TaskRunWrite } from './state-writer.ts';
 import type { EngineResources } from './resources.ts';
 import { nextRetryDelay } from './retry.ts';
 import { createTaskContext, executionWorkDir, templateServices, type TaskContextInput } from './task-context.ts';
@@ -92,6 +92,7 @@ export class ExecutionRun {
   private readonly lastRunOfTask = new Map<string, TaskRun>();
   /** The write of the execution's state that failed for good, if one did (see halt). */
   private writeFailure: unknown;
+  private refused: readonly TaskRunWrite[] = [];
   /** `outputs.*` of the walk; task runs' outputs are set through setOutputs so it stays current. */
   private readonly liveOutputs: LiveOutputs;
 
@@ -107,7 +108,7 @@ export class ExecutionRun {
       watching: () => hooks.flowTriggersWatching(),
       marked: () => hooks.flowTriggersMarked(execution.id),
     });
-    this.writer.onFailure((error) => this.halt(error));
+    this.writer.onFailure((error, refused) => this.halt(error, refused));
     // Every attempt running at once listens to it: a ForEach with `concurrencyLimit: 0` has thousands.
     setMaxListeners(0, this.killController.signal);
     execution.taskRunList.forEach((run, index) => {
@@ -148,10 +149,16 @@ export class ExecutionRun {
    * what runs stops, nothing more is written, and run() rejects with the error once the walk has
    * unwound, for the engine to end the execution FAILED with the reason (Engine.run).
    */
-  private halt(error: unknown): void {
+  private halt(error: unknown, refused: readonly TaskRunWrite[]): void {
     if (this.writeFailure !== undefined) return;
     this.writeFailure = error;
+    this.refused = refused;
     this.killController.abort(new Error('its state could not be stored', { cause: error }));
+  }
+
+  /** Task runs whose state the database refused to store (as last written: copies, with their place in the list). */
+  get refusedTaskRuns(): readonly TaskRunWrite[] {
+    return this.refused;
   }
 
   /** Whether the execution's end is stored: what fails after it (afterExecution tasks) cannot change it. */
@@ -327,12 +334,13 @@ export class ExecutionRun {
     const task = applyPluginDefaults(rawTask, [...(this.flow.pluginDefaults ?? []), ...(this.resources.pluginDefaults ?? [])]);
     // Disabled tasks are removed from the flow, as Kestra does: no task run at all.
     if (task.disabled === true) return null;
+    // Tasks that never wait on I/O (or a resumed walk passing thousands of ended ones) would otherwise
+    // hold the event loop from start to end.
+    const turn = nextTurn();
+    if (turn) await turn;
     const earlier = this.takePrior(task.id, scope);
     // Ended in an earlier walk: its state stands and its outputs stay in the list; nothing runs.
     if (earlier && isTerminal(earlier.state.current)) return earlier.state.current;
-    // Tasks that never wait on I/O would otherwise hold the event loop from start to end.
-    const turn = nextTurn();
-    if (turn) await turn;
     if (!earlier && this.execution.taskRunList.length >= this.resources.limits.executionTaskRuns) {
       // No task run for it: the list is full. Its parent (or the execution) fails, saying why.
       const error = new LimitExceededError(

@@ -1,4 +1,4 @@
-import { retryTransient } from '../../db/index.ts';
+import { isTransientDatabaseError, retryTransient } from '../../db/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import type { ExecutionRepository } from './repository.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
@@ -27,7 +27,7 @@ export class StateWriter {
   /** Set once the fence refused a batch: this process no longer owns the execution and writes nothing more. */
   private fencedOut = false;
   private onFencedOut: ((error: unknown) => void) | undefined;
-  private onFailed: ((error: unknown) => void) | undefined;
+  private onFailed: ((error: unknown, refused: readonly TaskRunWrite[]) => void) | undefined;
 
   /**
    * Set once the end was stored. Under a fence that write let the lease go, and later writes
@@ -56,9 +56,10 @@ export class StateWriter {
   /**
    * `onFailed` is called once when a write fails for good: the database refused it (never retried: it
    * would fail the same way) or stayed unreachable past the retries. Nothing is written after it, and
-   * every later flush() rethrows it: the lost batch held changes later ones build on.
+   * every later flush() rethrows it: the lost batch held changes later ones build on. Of a refused
+   * batch, every task run the database accepts on its own is stored first; `refused` are the others.
    */
-  onFailure(onFailed: (error: unknown) => void): void {
+  onFailure(onFailed: (error: unknown, refused: readonly TaskRunWrite[]) => void): void {
     this.onFailed = onFailed;
   }
 
@@ -119,9 +120,10 @@ export class StateWriter {
   }
 
   private async writeBatch(): Promise<void> {
+    // Snapshot: changes marked while this batch is written go into the next one.
+    const runs = [...this.dirtyRuns.values()].map((run) => ({ taskRun: snapshotRun(run), seq: this.seqOf(run) }));
+    const fence = this.fence && { ...this.fence, endLease: this.endWritten };
     try {
-      // Snapshot: changes marked while this batch is written go into the next one.
-      const runs = [...this.dirtyRuns.values()].map((run) => ({ taskRun: snapshotRun(run), seq: this.seqOf(run) }));
       this.dirtyRuns.clear();
       const writeExecution = this.executionDirty;
       this.executionDirty = false;
@@ -132,9 +134,8 @@ export class StateWriter {
       // Upserts by id: repeating one after a dropped connection is safe, and a restart of the database
       // must not fail the execution.
       const ends = execution !== undefined && isTerminal(execution.state.current);
-      const fence = this.fence && { ...this.fence, endLease: this.endWritten || ends };
       const flowTriggersDue = ends && !this.endWritten && this.flowTriggers.watching();
-      await retryTransient(() => this.repository.saveBatch(runs, execution, fence, { flowTriggersDue }));
+      await retryTransient(() => this.repository.saveBatch(runs, execution, fence && { ...fence, endLease: fence.endLease || ends }, { flowTriggersDue }));
       if (ends) this.endWritten = true;
       if (flowTriggersDue) this.flowTriggers.marked();
     } catch (err) {
@@ -149,13 +150,42 @@ export class StateWriter {
         this.fencedOut = true;
         this.dirtyRuns.clear();
         this.executionDirty = false;
-        this.onFailed?.(err);
+        let refused: TaskRunWrite[] = [];
+        if (runs.length && !isTransientDatabaseError(err)) {
+          // Whatever else the batch held is kept: the record shows what ran, and which task run's state
+          // the database would not take.
+          refused = await this.storeAccepted(runs, fence).catch(() => []);
+        }
+        this.onFailed?.(err, refused);
       }
     } finally {
       this.running = undefined;
       if (this.dirtyRuns.size || this.executionDirty) this.schedule();
     }
   }
+
+  /**
+   * After the database refused a batch: its task runs written again in halves, down to single task
+   * runs, so every one it accepts is stored; resolves to those it refuses on their own. Upserts, so
+   * writing one twice is harmless; a few statements per refused task run, on a path taken once.
+   */
+  private async storeAccepted(runs: readonly TaskRunWrite[], fence: { lease: Lease; leaseMs: number; endLease?: boolean } | undefined): Promise<TaskRunWrite[]> {
+    try {
+      await retryTransient(() => this.repository.saveBatch(runs, undefined, fence));
+      return [];
+    } catch (error) {
+      if (error instanceof LeaseLostError || isTransientDatabaseError(error)) throw error;
+      if (runs.length === 1) return [...runs];
+    }
+    const half = runs.length >> 1;
+    return [...(await this.storeAccepted(runs.slice(0, half), fence)), ...(await this.storeAccepted(runs.slice(half), fence))];
+  }
+}
+
+/** A task run as written: a copy of it, and its place in the execution's list. */
+export interface TaskRunWrite {
+  taskRun: TaskRun;
+  seq: number;
 }
 
 /** States are replaced, never mutated (see state.ts); only the attempts list grows in place. */
