@@ -144,12 +144,23 @@ export function parseYamlWithPositions(source: string, file?: string, limits: Li
   if (doc.errors.length > 0) return { sourceMap, strings, problems };
 
   let firstAlias: SourcePosition | undefined;
+  // An alias inside the very node it names makes a value that contains itself: every reader of the flow
+  // (validation, storage as JSON, rendering) would recurse for ever. The collections being recorded:
+  const ancestors: Node[] = [];
+  let selfReference: { name: string; position: SourcePosition } | undefined;
+  const checkAlias = (alias: unknown): void => {
+    if (!isAlias(alias) || selfReference) return;
+    const range = alias.range;
+    const target = alias.resolve(doc);
+    if (range && target && ancestors.includes(target)) selfReference = { name: alias.source, position: at(range[0]) };
+  };
   const record = (node: unknown, segments: PathSegment[]): void => {
     if (!node || typeof node !== 'object') return;
     const range = (node as Node).range;
     if (range) sourceMap.setValue(segments, at(range[0]));
     if (isAlias(node)) {
       if (range) firstAlias ??= at(range[0]);
+      checkAlias(node);
       return;
     }
     if (isScalar(node)) {
@@ -169,8 +180,10 @@ export function parseYamlWithPositions(source: string, file?: string, limits: Li
       return;
     }
     if (isMap(node)) {
+      ancestors.push(node);
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
+        checkAlias(pair.key);
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         if (key === '<<') {
           // Merge keys: the merged properties have no place of their own, but their aliases count.
@@ -178,6 +191,7 @@ export function parseYamlWithPositions(source: string, file?: string, limits: Li
           for (const item of merged) {
             const range = (item as Node | null)?.range;
             if (isAlias(item) && range) firstAlias ??= at(range[0]);
+            checkAlias(item);
           }
           continue;
         }
@@ -187,15 +201,26 @@ export function parseYamlWithPositions(source: string, file?: string, limits: Li
         if (pair.value) record(pair.value, child);
         else if (keyRange) sourceMap.setValue(child, at(keyRange[0]));
       }
+      ancestors.pop();
       return;
     }
     if (isSeq(node)) {
+      ancestors.push(node);
       node.items.forEach((item, index) => record(item, [...segments, index]));
+      ancestors.pop();
     }
   };
   let value: unknown;
   try {
     record(doc.contents, []);
+    if (selfReference) {
+      const { name, position } = selfReference;
+      problems.push({
+        file, ...position, property: '', severity: 'error',
+        message: `the alias *${name} stands inside the value its anchor &${name} names, making a value that contains itself; a flow cannot hold one`,
+      });
+      return { sourceMap, strings, problems };
+    }
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     problems.push({ file, ...yamlErrorProblem(error, firstAlias) });

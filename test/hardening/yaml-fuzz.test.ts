@@ -77,6 +77,7 @@ const check = (source: string, limits?: Limits) => {
 /** Pieces of YAML syntax, so that generated text exercises the reader beyond plain scalars. */
 const YAML_TOKENS = [
   '- ', ': ', ':', ', ', '[', ']', '{', '}', '&a ', '&b ', '*a', '*b', '<<: ', '<<: [*a, *b]', '? ', '!!str ', '!!map ', '!!binary ',
+  '&a [*a]', '&a {x: *a}', '&b {<<: *b}', '? *a', 'tasks: &a\n  - id: s\n    type: io.kestra.plugin.core.flow.Sequential\n    tasks: *a\n',
   '!local ', '%YAML 1.2\n', '---\n', '...\n', '\n', '\n  ', '\n    ', '\t', '  ', '# note', "'", '"', "''", '"\\u0000"', '|\n  ', '>-\n  ',
   'id: x', 'namespace: a.b', 'tasks:', 'type: io.kestra.plugin.core.log.Log', 'message: hi', '{{ ', ' }}', '\\', '\r\n', '\u00a0',
   '\u2028', '\ufeff', '@', '`', '%', '~', 'null', '0x1F', '.inf', '2024-01-01T00:00:00Z',

@@ -131,6 +131,23 @@ describe('YAML alias bombs', () => {
     expect(errors.map((p) => p.message)).toContainEqual(expect.stringMatching(/alias bomb/));
   });
 
+  it('refuses a value that contains itself (an alias inside its own anchor), at the alias', () => {
+    const log = `type: ${LOG}, message: hi`;
+    const cases: [string, string][] = [
+      [`id: x\nnamespace: a.b\nvariables: &v {a: [1, *v]}\ntasks:\n  - {id: t, ${log}}\n`, '3:23 *v'],
+      [`id: x\nnamespace: a.b\ntasks: &t\n  - id: s\n    type: ${SEQUENTIAL}\n    tasks: *t\n`, '6:12 *t'],
+      [`id: x\nnamespace: a.b\ninputs:\n  - &i {id: a, type: JSON, defaults: *i}\ntasks:\n  - {id: t, ${log}}\n`, '4:38 *i'],
+      [`id: x\nnamespace: a.b\nlabels: &l {<<: *l, team: a}\ntasks:\n  - {id: t, ${log}}\n`, '3:17 *l'],
+      [`id: x\nnamespace: a.b\nvariables: &k {? *k : 1}\ntasks:\n  - {id: t, ${log}}\n`, '3:18 *k'],
+    ];
+    for (const [source, where] of cases) {
+      const [position, alias] = where.split(' ');
+      expect(errorsOf(source).map((p) => `${p.line}:${p.column} ${p.message}`), source).toEqual([
+        `${position} the alias ${alias} stands inside the value its anchor &${alias.slice(1)} names, making a value that contains itself; a flow cannot hold one`,
+      ]);
+    }
+  });
+
   it('a flow that reuses a task through a few aliases is fine', () => {
     const source = `id: x\nnamespace: a.b\nvariables:\n  m: &m hello\ntasks:\n  - id: one\n    type: ${LOG}\n    message: *m\n  - id: two\n    type: ${LOG}\n    message: *m\n`;
     expect(errorsOf(source)).toEqual([]);
