@@ -569,14 +569,17 @@ export class Engine {
   }
 
   /**
-   * Kills an execution that has not terminated: through `kill` when it runs here; otherwise nothing
-   * runs it any more (executions run in the process that created them, so this one was orphaned by a
-   * crash or a stop) and it is marked KILLED with its unfinished task runs. Resolves to its state now.
+   * Kills an execution that has not terminated, from any state: through `kill` when it runs here; by
+   * a request its runner's heartbeat sees when another process holds it (and, should that process be
+   * stuck, that whoever claims it once its lease expires honours, see runClaimed); otherwise nothing
+   * runs it (CREATED and not claimed yet, or orphaned by a crash) and it is ended KILLED at once with
+   * its unfinished task runs. Resolves to its state now, as findExecution reads it.
    * Throws ExecutionNotFoundError, or ExecutionStateError when it has already terminated.
    */
   async requestKill(executionId: string): Promise<Execution> {
     const running = this.runs.get(executionId)?.run;
-    if (running) {
+    // A run abandoned here (its lease lost) is another process's now: asked like any other below.
+    if (running && !running.abandoned) {
       if (isTerminal(running.execution.state.current)) throw new ExecutionStateError(executionId, running.execution.state.current, 'kill');
       await this.kill(executionId);
       return running.execution;

@@ -163,7 +163,8 @@ export class WorkQueue {
 
   /**
    * Marks a kill request for an execution running elsewhere. Resolves to whether a live lease holds it
-   * (its runner will kill it); false means nobody runs it and the caller ends it itself, under `fenceOut`.
+   * (its runner will kill it; a stuck one's next claimer will); false means nobody runs it and the
+   * caller ends it itself (ExecutionRepository.endExecution, fenced as an orphan).
    */
   async requestKill(executionId: string): Promise<boolean> {
     const [row] = await this.db
@@ -172,14 +173,6 @@ export class WorkQueue {
       .where(and(eq(executions.id, executionId), inArray(executions.state, UNFINISHED), sql`${executions.leaseExpiresAt} >= now()`))
       .returning({ id: executions.id });
     return row !== undefined;
-  }
-
-  /** Bumps the token without a new owner: whoever held the lease can no longer write (an orphan being ended by the API). */
-  async fenceOut(executionId: string): Promise<void> {
-    await this.db
-      .update(executions)
-      .set({ leaseOwner: null, leaseExpiresAt: null, leaseToken: sql`${executions.leaseToken} + 1` })
-      .where(eq(executions.id, executionId));
   }
 
   /** Every lease expires now: a single-process database reopened after a crash has no other runner alive. */
