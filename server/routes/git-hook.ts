@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { syncRequests } from '../../db/index.ts';
 import { handlePushWebhook, loadSyncStatus, MAX_WEBHOOK_BODY_BYTES, type RecordOutcome, type SyncRequestRecord } from '../../sync/index.ts';
 import type { SecurityCounters } from '../auth-throttle.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -20,19 +22,28 @@ export function gitHookRoutes(deps: ServerDeps, counters: SecurityCounters): Hon
     return status?.state === 'SYNCED' && status.appliedCommit?.sha === after && status.lastAttempt.sha === after;
   };
 
+  const duplicate = (where: Record<string, unknown>): RecordOutcome => {
+    counters.pushesSkipped['duplicate-delivery']++;
+    deps.log?.('info', 'verified push skipped: its delivery id was recorded before (a redelivery or a replay)', where);
+    return 'duplicate';
+  };
+
   const record = async (request: SyncRequestRecord): Promise<RecordOutcome> => {
     const where = { provider: request.provider, delivery: request.deliveryId ?? null, after: request.after ?? null };
     if (request.after !== undefined && (await alreadyLive(request.after))) {
+      // Recorded as already processed: a later delivery with this id is still known as a duplicate.
+      const inserted = await deps.db
+        .insert(syncRequests)
+        .values({ provider: request.provider, deliveryId: request.deliveryId ?? null, ref: request.ref ?? null, afterSha: request.after, processedAt: sql`now()` })
+        .onConflictDoNothing()
+        .returning({ id: syncRequests.id });
+      if (inserted.length === 0) return duplicate(where);
       counters.pushesSkipped['head-unchanged']++;
       deps.log?.('info', 'verified push skipped: its commit is already live (a replayed delivery, or a push that moved nothing)', where);
       return 'head-unchanged';
     }
     const outcome = await deps.syncer.recordRequest(request);
-    if (outcome === 'duplicate') {
-      counters.pushesSkipped['duplicate-delivery']++;
-      deps.log?.('info', 'verified push skipped: its delivery id was recorded before (a redelivery or a replay)', where);
-    }
-    return outcome;
+    return outcome === 'duplicate' ? duplicate(where) : outcome;
   };
 
   app.post(

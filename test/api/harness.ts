@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import type { Database, Db } from '../../db/index.ts';
 import { createEngine, isTerminal, type Engine, type Execution } from '../../engine/index.ts';
 import { formatProblem, validateFlowSource } from '../../engine/flow/index.ts';
-import { createApp } from '../../server/index.ts';
+import { createApp, type ServerDeps } from '../../server/index.ts';
 import { applyCommit } from '../../sync/apply.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv } from '../../sync/index.ts';
 
@@ -31,8 +31,14 @@ export interface ApiHarness {
   waitForExecution(id: string, done?: (e: Execution) => boolean, timeoutMs?: number): Promise<Execution>;
 }
 
-/** `engineEnv`: the engine's environment (e.g. BATON_ENCRYPTION_KEY, SECRET_*); none by default. */
-export async function openApiHarness(open: () => Promise<Database>, options: { engineEnv?: Record<string, string> } = {}): Promise<ApiHarness> {
+/**
+ * `engineEnv`: the engine's environment (e.g. BATON_ENCRYPTION_KEY, SECRET_*); none by default.
+ * `server`: what `baton server` would pass differently (credentials, host policy, log…), over the defaults.
+ */
+export async function openApiHarness(
+  open: () => Promise<Database>,
+  options: { engineEnv?: Record<string, string>; server?: Partial<ServerDeps> } = {},
+): Promise<ApiHarness> {
   const { db } = await open();
   const dataDir = await mkdtemp(join(tmpdir(), 'baton-api-'));
   const flows = new FlowStore(db);
@@ -40,7 +46,7 @@ export async function openApiHarness(open: () => Promise<Database>, options: { e
   const env = { BATON_GIT_URL: 'http://127.0.0.1:9/never-fetched.git', BATON_GIT_BRANCH: 'main', BATON_SYNC_POLL_SECONDS: '0' };
   const config = syncConfigFromEnv(env);
   const syncer = await createSyncer({ db, config, dataDir, env });
-  const app = createApp({ db, engine, flows, syncer, sync: config, branch: 'main', repository: 'test', apiToken: API_TOKEN });
+  const app = createApp({ db, engine, flows, syncer, sync: config, branch: 'main', repository: 'test', apiToken: API_TOKEN, ...options.server });
   const published = new Map<string, string>();
   let commits = 0;
 
