@@ -4,7 +4,7 @@
  * plugins, triggers, runners and the validator all import it and never each other's insides.
  */
 export {
-  Type, Dynamic, Empty, PluginRef, PluginRefList, PluginRefMap, TaskList, TaskListMap, PLUGIN_KIND_KEY,
+  Type, Dynamic, Empty, Enum, PluginRef, PluginRefList, PluginRefMap, TaskList, TaskListMap, PLUGIN_KIND_KEY,
   nestedPlugins, propertiesOf, type Static, type TObject, type TSchema, type JsonSchema, type PluginKind, type ChildTask, type NestedPlugins,
 } from './schema.ts';
 export { groupOf, type PluginDefinition, type PluginExample } from './definition.ts';

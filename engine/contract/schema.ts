@@ -29,6 +29,14 @@ export function Dynamic<T extends TSchema>(schema: T, options: JsonSchema = {}):
   return Type.Union([schema, Type.String()], options);
 }
 
+/**
+ * One of a fixed list of strings, written as JSON Schema's `enum` (whose errors read "must be one of …",
+ * clearer than a union of constants).
+ */
+export function Enum<const T extends readonly string[]>(values: T, options: JsonSchema = {}): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ ...options, enum: [...values] });
+}
+
 /** One nested plugin of `kind` (`taskRunner: {type: …}`): its type is checked against that kind's registry. */
 export function PluginRef(kind: Exclude<PluginKind, 'task'>, options: JsonSchema = {}): TObject<{ type: TString }> {
   return Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true, [PLUGIN_KIND_KEY]: kind, ...options });

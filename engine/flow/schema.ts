@@ -13,7 +13,8 @@ import * as ajvFormats from 'ajv-formats';
 import * as ajvStandalone from 'ajv/dist/standalone/index.js';
 import { parseIsoDuration } from '../duration.ts';
 import { LOG_LEVELS } from '../logs/types.ts';
-import type { JsonSchema, TaskPlugin } from '../plugins/types.ts';
+import { propertiesOf, type JsonSchema } from '../contract/index.ts';
+import type { TaskPlugin } from '../plugins/types.ts';
 import { STATES } from '../state.ts';
 import type { ConditionType, TriggerType } from '../triggers/index.ts';
 import type { InputType } from './types.ts';
@@ -375,13 +376,14 @@ export function flowValidatorFn(): ValidateFunction {
 
 /** The JSON Schema of a task of this plugin: the common task properties plus the plugin's own, nothing else. */
 export function taskSchema(plugin: TaskPlugin): JsonSchema {
+  const own = propertiesOf(plugin.properties);
   const properties: Record<string, JsonSchema> = { ...TASK_COMMON_PROPERTIES };
-  for (const [name, schema] of Object.entries(plugin.properties)) properties[name] = acceptTemplates(schema);
+  for (const [name, schema] of Object.entries(own.properties)) properties[name] = acceptTemplates(schema);
   for (const { property, shape } of taskListProperties(plugin.type)) {
-    const declared = plugin.properties[property] as JsonSchema | undefined;
+    const declared = own.properties[property];
     properties[property] = { ...taskListShape(shape), ...(declared && 'minItems' in declared ? { minItems: declared.minItems } : {}) };
   }
-  return { type: 'object', required: ['id', 'type', ...(plugin.required ?? [])], properties, additionalProperties: false };
+  return { type: 'object', required: ['id', 'type', ...own.required], properties, additionalProperties: false };
 }
 
 /** The compiled validator of a task of this plugin (compiled once per plugin). */

@@ -417,7 +417,7 @@ class FlowChecker {
       const plugin = findPlugin(entry.type);
       const trigger = plugin ? undefined : findTrigger(entry.type);
       const known = plugin
-        ? [...Object.keys(TASK_COMMON_PROPERTIES), ...Object.keys(plugin.properties), ...(plugin.kind === 'flowable' ? ['errors', 'finally'] : [])]
+        ? [...Object.keys(TASK_COMMON_PROPERTIES), ...Object.keys(plugin.properties.properties), ...(plugin.kind === 'flowable' ? ['errors', 'finally'] : [])]
         : trigger
           ? ['description', 'conditions', 'disabled', 'workerGroup', 'logLevel', 'labels', 'stopAfter', 'logToFile', ...Object.keys(trigger.properties)]
           : undefined;
@@ -463,7 +463,7 @@ class FlowChecker {
       const effective = applyPluginDefaults(entry as Map_ & { type: string }, this.pluginDefaults);
       this.schema(taskValidatorFn(plugin), effective, segments, { describe: `task type ${type}`, noun: 'task' }, entry);
       this.checkRetry(effective.retry, [...segments, 'retry']);
-      this.checkRecursiveCall(effective, plugin.properties, segments);
+      this.checkRecursiveCall(effective, plugin.properties.properties, segments);
       return undefined;
     });
   }

@@ -1,3 +1,4 @@
+import { PluginRegistry } from '../contract/index.ts';
 import type { TaskPlugin } from './types.ts';
 import { fail } from './core/fail.ts';
 import { httpDownload } from './core/http-download.ts';
@@ -35,7 +36,7 @@ import { shellCommands } from './scripts/shell-commands.ts';
 import { shellScript } from './scripts/shell-script.ts';
 
 /**
- * Every task plugin, keyed by its type string. Adding a plugin is one file and one line here.
+ * Every task plugin. Adding a plugin is one file and one line here.
  */
 const PLUGINS: readonly TaskPlugin[] = [
   // core
@@ -56,25 +57,20 @@ const PLUGINS: readonly TaskPlugin[] = [
   sequential, parallel, ifTask, switchTask, forEach, subflow, workingDirectory,
 ];
 
-const byType = new Map<string, TaskPlugin>();
-for (const plugin of PLUGINS) {
-  for (const name of [plugin.type, ...(plugin.aliases ?? [])]) {
-    if (byType.has(name)) throw new Error(`plugin type registered twice: ${name}`);
-    byType.set(name, plugin);
-  }
-}
+/** Every task type, read by type string or alias. */
+export const TASKS = new PluginRegistry<TaskPlugin>('task', PLUGINS);
 
 /** The plugin for a type string (or one of its aliases), undefined when unknown. */
 export function findPlugin(type: string): TaskPlugin | undefined {
-  return byType.get(type);
+  return TASKS.find(type);
 }
 
 /** All plugins, each once. */
 export function allPlugins(): readonly TaskPlugin[] {
-  return PLUGINS;
+  return TASKS.all();
 }
 
 /** All accepted type strings, aliases included (for "did you mean" hints). */
 export function allTypeNames(): string[] {
-  return [...byType.keys()];
+  return TASKS.names();
 }

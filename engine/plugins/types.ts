@@ -5,30 +5,34 @@ import type { LogLevel } from '../logs/types.ts';
 import type { InternalStorage } from '../storage/types.ts';
 import type { KvStore } from '../kv/types.ts';
 import type { NamespaceFiles } from '../namespace-files/types.ts';
+import { nestedPlugins, type PluginDefinition, type Static, type TObject } from '../contract/index.ts';
 
-/** A JSON Schema fragment (draft 2020-12 subset that ajv understands). */
-export type JsonSchema = Record<string, unknown>;
+export type { JsonSchema } from '../contract/index.ts';
 
 /**
- * A task plugin: one file per task type, registered in `registry.ts` keyed by its type string.
- * Runnable plugins do work; flowable plugins orchestrate children through `ctx.runTasks`.
+ * A task plugin: one file per task type — its names, its properties' schema (from which the type of
+ * `ctx.props` is derived), its outputs' schema, a description, examples, and `run` — registered by one
+ * line in `registry.ts`. Runnable plugins do work; flowable plugins orchestrate children through
+ * `ctx.runTasks`. Write one with `defineTask` so the props type is inferred from the schema.
  */
-export interface TaskPlugin<Props = any> {
-  /** Kestra type string, e.g. `io.kestra.plugin.core.log.Log`. */
-  type: string;
-  /** Older type names that mean the same plugin (e.g. `io.kestra.core.tasks.log.Log`). */
-  aliases?: readonly string[];
+export interface TaskPlugin<P extends TObject = any, O extends TObject = any> extends PluginDefinition<P, O> {
   kind: 'runnable' | 'flowable';
-  /** One line for docs and the UI. */
-  title: string;
-  /** JSON Schema of the plugin's own properties; the common task properties are added by the validator. */
-  properties: Record<string, JsonSchema>;
-  required?: readonly string[];
-  /** Properties holding child tasks: never rendered, walked by validation and topology. */
-  taskLists?: readonly TaskListProperty[];
+  /** Properties holding child tasks (from their `TaskList()` schemas): never rendered, walked by validation and topology. */
+  taskLists: readonly TaskListProperty[];
   /** Properties the plugin renders itself (e.g. with per-iteration variables); passed raw. */
   unrendered?: readonly string[];
-  run(ctx: TaskContext<Props>): Promise<TaskResult | void>;
+  run(ctx: TaskContext<Static<P>>): Promise<TaskResult | void>;
+}
+
+/** A task plugin as written: `taskLists` is read from the schema. */
+export type TaskPluginSpec<P extends TObject, O extends TObject> = Omit<TaskPlugin<P, O>, 'taskLists'>;
+
+/** Declares a task plugin; the type of `ctx.props` is `Static<typeof properties>`. */
+export function defineTask<P extends TObject, O extends TObject>(spec: TaskPluginSpec<P, O>): TaskPlugin<P, O> {
+  const taskLists = nestedPlugins(spec.properties)
+    .filter((n) => n.kind === 'task')
+    .map((n): TaskListProperty => ({ property: n.property, shape: n.shape === 'map' ? 'map' : 'list' }));
+  return { ...spec, taskLists };
 }
 
 /** `list`: `tasks: [..]`; `map`: `cases: {key: [..]}` (Switch). */

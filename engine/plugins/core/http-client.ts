@@ -12,120 +12,78 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { parseIsoDuration } from '../../duration.ts';
-import { TaskFailure, type JsonSchema, type TaskContext } from '../types.ts';
+import { Dynamic, Enum, Type, type Static } from '../../contract/index.ts';
+import { TaskFailure, type TaskContext } from '../types.ts';
 
-type Duration = string | number;
-type Flag = boolean | string;
-
-export interface HttpAuthProps {
-  type?: 'BASIC' | 'BEARER' | 'DIGEST';
-  username?: string;
-  password?: string;
-  token?: string;
-}
+const duration = () => Type.Union([Type.String(), Type.Number()]);
+const flag = () => Dynamic(Type.Boolean());
+const Auth = Type.Object({
+  type: Type.Optional(Enum(['BASIC', 'BEARER', 'DIGEST'])),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  token: Type.Optional(Type.String()),
+});
+const Ssl = Type.Object({ insecureTrustAllCertificates: Type.Optional(flag()) });
+const proxyType = () => Enum(['DIRECT', 'HTTP', 'SOCKS']);
+const port = () => Type.Union([Type.Integer(), Type.String()]);
 
 /** Kestra's HttpConfiguration, current and deprecated fields. */
-export interface HttpOptionsProps {
-  timeout?: { connectTimeout?: Duration; readIdleTimeout?: Duration };
-  proxy?: { type?: string; address?: string; port?: number; username?: string; password?: string };
-  auth?: HttpAuthProps;
-  ssl?: { insecureTrustAllCertificates?: Flag };
-  followRedirects?: Flag;
-  allowFailed?: Flag;
-  defaultCharset?: string;
-  logs?: string[];
-  connectTimeout?: Duration;
-  readTimeout?: Duration;
-  readIdleTimeout?: Duration;
-  connectionPoolIdleTimeout?: Duration;
-  maxContentLength?: number | string;
-  proxyType?: string;
-  proxyAddress?: string;
-  proxyPort?: number;
-  proxyUsername?: string;
-  proxyPassword?: string;
-  basicAuthUser?: string;
-  basicAuthPassword?: string;
-  logLevel?: string;
-}
+const HttpOptions = Type.Object({
+  timeout: Type.Optional(Type.Object({ connectTimeout: Type.Optional(duration()), readIdleTimeout: Type.Optional(duration()) })),
+  proxy: Type.Optional(Type.Object({
+    type: Type.Optional(proxyType()),
+    address: Type.Optional(Type.String()),
+    port: Type.Optional(port()),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+  })),
+  auth: Type.Optional(Auth),
+  ssl: Type.Optional(Ssl),
+  followRedirects: Type.Optional(flag()),
+  allowFailed: Type.Optional(flag()),
+  defaultCharset: Type.Optional(Type.String()),
+  logs: Type.Optional(Type.Array(Enum(['REQUEST_HEADERS', 'REQUEST_BODY', 'RESPONSE_HEADERS', 'RESPONSE_BODY']))),
+  connectTimeout: Type.Optional(duration()),
+  readTimeout: Type.Optional(duration()),
+  readIdleTimeout: Type.Optional(duration()),
+  connectionPoolIdleTimeout: Type.Optional(duration()),
+  maxContentLength: Type.Optional(port()),
+  proxyType: Type.Optional(proxyType()),
+  proxyAddress: Type.Optional(Type.String()),
+  proxyPort: Type.Optional(port()),
+  proxyUsername: Type.Optional(Type.String()),
+  proxyPassword: Type.Optional(Type.String()),
+  basicAuthUser: Type.Optional(Type.String()),
+  basicAuthPassword: Type.Optional(Type.String()),
+  logLevel: Type.Optional(Enum(['ALL', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'OFF', 'NOT_SPECIFIED'])),
+}, { additionalProperties: false });
 
-/** AbstractHttp's properties. */
-export interface HttpTaskProps {
-  uri: string;
-  method?: string;
-  body?: string;
-  formData?: Record<string, unknown>;
-  contentType?: string;
-  headers?: Record<string, unknown>;
-  options?: HttpOptionsProps;
+/** Every AbstractHttp property, current and deprecated (spread into each HTTP task's `Type.Object`). */
+export const HTTP_PROPERTIES = {
+  uri: Type.String({ minLength: 1 }),
+  method: Type.Optional(Type.String()),
+  body: Type.Optional(Type.String()),
+  formData: Type.Optional(Dynamic(Type.Record(Type.String(), Type.Unknown()))),
+  contentType: Type.Optional(Type.String()),
+  headers: Type.Optional(Dynamic(Type.Record(Type.String(), Type.Unknown()))),
+  options: Type.Optional(HttpOptions),
   /** Deprecated: `options.allowFailed`. */
-  allowFailed?: Flag;
+  allowFailed: Type.Optional(flag()),
   /** Deprecated: `options.ssl`. */
-  sslOptions?: { insecureTrustAllCertificates?: Flag };
+  sslOptions: Type.Optional(Ssl),
   /** Newer Kestra accepts `auth` on the task itself as well as in `options`. */
-  auth?: HttpAuthProps;
-}
-
-const duration: JsonSchema = { anyOf: [{ type: 'string' }, { type: 'number' }] };
-const flag: JsonSchema = { anyOf: [{ type: 'boolean' }, { type: 'string' }] };
-const auth: JsonSchema = {
-  type: 'object',
-  properties: {
-    type: { enum: ['BASIC', 'BEARER', 'DIGEST'] },
-    username: { type: 'string' },
-    password: { type: 'string' },
-    token: { type: 'string' },
-  },
+  auth: Type.Optional(Auth),
 };
-const ssl: JsonSchema = { type: 'object', properties: { insecureTrustAllCertificates: flag } };
 
-/** Every AbstractHttp property, current and deprecated. */
-export const HTTP_PROPERTIES: Record<string, JsonSchema> = {
-  uri: { type: 'string', minLength: 1 },
-  method: { type: 'string' },
-  body: { type: 'string' },
-  formData: { anyOf: [{ type: 'object', additionalProperties: true }, { type: 'string' }] },
-  contentType: { type: 'string' },
-  headers: { anyOf: [{ type: 'object', additionalProperties: true }, { type: 'string' }] },
-  options: {
-    type: 'object',
-    properties: {
-      timeout: { type: 'object', properties: { connectTimeout: duration, readIdleTimeout: duration } },
-      proxy: {
-        type: 'object',
-        properties: {
-          type: { enum: ['DIRECT', 'HTTP', 'SOCKS'] },
-          address: { type: 'string' },
-          port: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
-          username: { type: 'string' },
-          password: { type: 'string' },
-        },
-      },
-      auth,
-      ssl,
-      followRedirects: flag,
-      allowFailed: flag,
-      defaultCharset: { type: 'string' },
-      logs: { type: 'array', items: { enum: ['REQUEST_HEADERS', 'REQUEST_BODY', 'RESPONSE_HEADERS', 'RESPONSE_BODY'] } },
-      connectTimeout: duration,
-      readTimeout: duration,
-      readIdleTimeout: duration,
-      connectionPoolIdleTimeout: duration,
-      maxContentLength: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
-      proxyType: { enum: ['DIRECT', 'HTTP', 'SOCKS'] },
-      proxyAddress: { type: 'string' },
-      proxyPort: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
-      proxyUsername: { type: 'string' },
-      proxyPassword: { type: 'string' },
-      basicAuthUser: { type: 'string' },
-      basicAuthPassword: { type: 'string' },
-      logLevel: { enum: ['ALL', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'OFF', 'NOT_SPECIFIED'] },
-    },
-    additionalProperties: false,
-  },
-  allowFailed: flag,
-  sslOptions: ssl,
-  auth,
+const HttpTask = Type.Object(HTTP_PROPERTIES);
+export type HttpTaskProps = Static<typeof HttpTask>;
+export type HttpAuthProps = Static<typeof Auth>;
+
+/** What both HTTP tasks output about the response. */
+export const HTTP_RESPONSE_OUTPUTS = {
+  uri: Type.String({ description: 'The URI called (Request), or the kestra:// URI of the stored file (Download).' }),
+  code: Type.Integer({ description: 'The HTTP status code.' }),
+  headers: Type.Record(Type.String(), Type.Array(Type.String()), { description: 'Response headers, each a list of values.' }),
 };
 
 /** Kestra's default for `readIdleTimeout`. */
@@ -177,7 +135,7 @@ function authorization(auth: HttpAuthProps | undefined, user?: string, password?
 }
 
 /** An ISO-8601 duration, or a number of seconds (how Jackson reads a number into a Java Duration). */
-function durationMs(value: Duration, property: string): number {
+function durationMs(value: string | number, property: string): number {
   if (typeof value === 'number') return value * 1000;
   try {
     return parseIsoDuration(value);

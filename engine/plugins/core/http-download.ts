@@ -1,10 +1,11 @@
 import { basename } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TaskFailure, type TaskPlugin, type TaskResult } from '../types.ts';
+import { Dynamic, Type } from '../../contract/index.ts';
+import { TaskFailure, defineTask, type TaskResult } from '../types.ts';
 import {
-  ByteCounter, HTTP_PROPERTIES, contentDecoder, failedResponse, firstHeader, httpSettings, prepareRequest,
-  requestFailure, sendRequest, toFlag, type HttpTaskProps,
+  ByteCounter, HTTP_PROPERTIES, HTTP_RESPONSE_OUTPUTS, contentDecoder, failedResponse, firstHeader, httpSettings, prepareRequest,
+  requestFailure, sendRequest, toFlag,
 } from './http-client.ts';
 
 /**
@@ -13,13 +14,15 @@ import {
  * than Content-Length announced, on an empty body (unless `failOnEmptyResponse: false`), and on a
  * code ≥ 400 unless `options.allowFailed`.
  */
-export const httpDownload: TaskPlugin<HttpTaskProps & { failOnEmptyResponse?: boolean | string }> = {
+export const httpDownload = defineTask({
   type: 'io.kestra.plugin.core.http.Download',
   aliases: ['io.kestra.plugin.fs.http.Download'],
   kind: 'runnable',
   title: 'Download a file over HTTP into internal storage',
-  properties: { ...HTTP_PROPERTIES, failOnEmptyResponse: { anyOf: [{ type: 'boolean' }, { type: 'string' }] } },
-  required: ['uri'],
+  description: "Streams a response body into the execution's internal storage, named after Content-Disposition or the URL, and outputs its kestra:// URI for later tasks. The task fails when fewer or more bytes arrive than Content-Length announced, on an empty body unless `failOnEmptyResponse: false`, and on a code of 400 or more unless `options.allowFailed`.",
+  properties: Type.Object({ ...HTTP_PROPERTIES, failOnEmptyResponse: Type.Optional(Dynamic(Type.Boolean(), { description: 'Fail on an empty body (default true).' })) }),
+  outputs: Type.Object({ ...HTTP_RESPONSE_OUTPUTS, length: Type.Integer({ description: 'Bytes stored.' }) }),
+  examples: [{ title: 'Download a CSV file', code: 'id: download\ntype: io.kestra.plugin.core.http.Download\nuri: https://example.com/data/orders.csv' }],
   async run(ctx): Promise<TaskResult & { metrics: Array<{ name: string; type: 'counter'; value: number }> }> {
     const settings = httpSettings(ctx.props);
     const request = await prepareRequest(ctx, ctx.props, settings);
@@ -60,7 +63,7 @@ export const httpDownload: TaskPlugin<HttpTaskProps & { failOnEmptyResponse?: bo
       metrics: [{ name: 'response.length', type: 'counter', value: stored.bytes }],
     };
   },
-};
+});
 
 /**
  * The stored file's name: Content-Disposition's `filename*` (RFC 5987) or `filename`, else the URL's

@@ -1,6 +1,7 @@
-import type { TaskPlugin } from '../types.ts';
+import { Dynamic, Type } from '../../contract/index.ts';
+import { defineTask } from '../types.ts';
 import {
-  HTTP_PROPERTIES, failedResponse, httpSettings, prepareRequest, readBody, sendRequest, toFlag, type HttpTaskProps,
+  HTTP_PROPERTIES, HTTP_RESPONSE_OUTPUTS, failedResponse, httpSettings, prepareRequest, readBody, sendRequest, toFlag,
 } from './http-client.ts';
 
 /** Kestra's documented default cap on the response body this task keeps in memory. */
@@ -14,13 +15,23 @@ const ENCRYPTED_TYPE = 'io.kestra.datatype:aes_encrypted';
  * `uri`, `code`, `headers` (`{name: [values]}`) and `body` (text). A code ≥ 400 fails the task
  * unless `options.allowFailed`.
  */
-export const httpRequest: TaskPlugin<HttpTaskProps & { encryptBody?: boolean | string }> = {
+export const httpRequest = defineTask({
   type: 'io.kestra.plugin.core.http.Request',
   aliases: ['io.kestra.plugin.fs.http.Request'],
   kind: 'runnable',
   title: 'Send an HTTP request',
-  properties: { ...HTTP_PROPERTIES, encryptBody: { anyOf: [{ type: 'boolean' }, { type: 'string' }] } },
-  required: ['uri'],
+  description: 'Sends one HTTP request (any method, with a body, form data or a multipart upload, headers, basic or bearer auth, proxy and timeouts) and makes the response available as outputs: its code, headers and body as text. A code of 400 or more fails the task unless `options.allowFailed` is set.',
+  properties: Type.Object({ ...HTTP_PROPERTIES, encryptBody: Type.Optional(Dynamic(Type.Boolean(), { description: 'Output the body as `encryptedBody` instead of `body`.' })) }),
+  outputs: Type.Object({
+    ...HTTP_RESPONSE_OUTPUTS,
+    body: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The response body as text (null when empty).' })),
+    encryptedBody: Type.Optional(Type.Unknown({ description: 'The body, when `encryptBody` is set.' })),
+    formData: Type.Optional(Type.Unknown({ description: 'The form data sent.' })),
+  }),
+  examples: [{
+    title: 'POST JSON',
+    code: 'id: post\ntype: io.kestra.plugin.core.http.Request\nuri: https://example.com/api/items\nmethod: POST\ncontentType: application/json\nbody: \'{"name": "{{ flow.id }}"}\'\noptions:\n  allowFailed: true',
+  }],
   async run(ctx) {
     const settings = httpSettings(ctx.props);
     const request = await prepareRequest(ctx, ctx.props, settings);
@@ -44,4 +55,4 @@ export const httpRequest: TaskPlugin<HttpTaskProps & { encryptBody?: boolean | s
     if (ctx.props.formData != null) outputs.formData = ctx.props.formData;
     return { outputs };
   },
-};
+});

@@ -1,18 +1,21 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { parseIsoDuration } from '../../duration.ts';
-import type { TaskPlugin } from '../types.ts';
+import { Empty, Type } from '../../contract/index.ts';
+import { defineTask } from '../types.ts';
 
 /** A timer's longest delay (~24.8 days): Node fires a longer one after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** io.kestra.plugin.core.flow.Sleep: waits `duration` (ISO-8601), stopping at once on kill or timeout. */
-export const sleep: TaskPlugin<{ duration: string }> = {
+export const sleep = defineTask({
   type: 'io.kestra.plugin.core.flow.Sleep',
   aliases: ['io.kestra.core.tasks.flows.Sleep'],
   kind: 'runnable',
   title: 'Wait for a duration',
-  properties: { duration: { type: 'string' } },
-  required: ['duration'],
+  description: 'Waits for an ISO-8601 `duration` (`PT30S`, `PT2H`) and succeeds. A kill or the task\'s timeout ends the wait at once.',
+  properties: Type.Object({ duration: Type.String({ format: 'duration', description: 'How long to wait, as an ISO-8601 duration.' }) }),
+  outputs: Empty(),
+  examples: [{ title: 'Wait half a minute', code: 'id: wait\ntype: io.kestra.plugin.core.flow.Sleep\nduration: PT30S' }],
   async run(ctx) {
     let remaining = parseIsoDuration(ctx.props.duration);
     try {
@@ -27,4 +30,4 @@ export const sleep: TaskPlugin<{ duration: string }> = {
       throw error;
     }
   },
-};
+});

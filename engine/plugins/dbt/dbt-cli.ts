@@ -2,9 +2,10 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { asStringList, resolveInside, runScript, type ScriptMetric, type ScriptOutputs, type ScriptResult } from '../../scripts/index.ts';
 import {
-  EXEC_SCRIPT_PROPERTIES, EXEC_SCRIPT_UNRENDERED, dynamic, execScriptSpec, flag, type ExecScriptProps,
+  EXEC_SCRIPT_PROPERTIES, EXEC_SCRIPT_UNRENDERED, SCRIPT_OUTPUTS, dynamic, execScriptSpec, flag, type ExecScriptProps,
 } from '../scripts/exec-script.ts';
-import { TaskFailure, type JsonSchema, type TaskContext, type TaskPlugin } from '../types.ts';
+import { Enum, Type, type Static } from '../../contract/index.ts';
+import { TaskFailure, defineTask, type TaskContext } from '../types.ts';
 import { DbtLogRelay } from './dbt-log-relay.ts';
 import { nodeLogLines, nodeMetrics, parseRunResults } from './run-results.ts';
 
@@ -19,23 +20,18 @@ interface KvManifest {
   namespace: string;
 }
 
-interface DbtCliProps extends ExecScriptProps {
-  commands: string[] | string;
-  profiles?: string;
-  projectDir?: string;
-  parseRunResults?: boolean | string;
-  logFormat?: LogFormat;
-  engine?: 'CORE' | 'FUSION';
-  storeManifest?: KvManifest;
-  loadManifest?: KvManifest;
-}
-
-const kvManifest: JsonSchema = {
-  type: 'object',
-  properties: { key: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 } },
-  required: ['key', 'namespace'],
-  additionalProperties: false,
-};
+const DbtCliProperties = Type.Object({
+  ...EXEC_SCRIPT_PROPERTIES,
+  commands: Type.Union([Type.Array(Type.String(), {minItems: 1}), Type.String()]),
+  profiles: Type.Optional(Type.String()),
+  projectDir: Type.Optional(Type.String()),
+  parseRunResults: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+  logFormat: Type.Optional(Enum(['JSON', 'TEXT', 'DEBUG', 'NONE'])),
+  engine: Type.Optional(Enum(['CORE', 'FUSION'])),
+  storeManifest: Type.Optional(Type.Object({ key: Type.String({minLength: 1}), namespace: Type.String({minLength: 1}) }, {additionalProperties: false})),
+  loadManifest: Type.Optional(Type.Object({ key: Type.String({minLength: 1}), namespace: Type.String({minLength: 1}) }, {additionalProperties: false})),
+});
+type DbtCliProps = Static<typeof DbtCliProperties>;
 
 /**
  * io.kestra.plugin.dbt.cli.DbtCLI: runs dbt commands through the script layer (so the Process or
@@ -45,23 +41,15 @@ const kvManifest: JsonSchema = {
  * WARNING); `target/run_results.json` gives one log line per node, and it and `target/manifest.json`
  * are stored as `outputFiles` — also when dbt fails, which fails the task with dbt's exit code.
  */
-export const dbtCli: TaskPlugin<DbtCliProps> = {
+export const dbtCli = defineTask({
   type: 'io.kestra.plugin.dbt.cli.DbtCLI',
   kind: 'runnable',
   title: 'Run dbt commands',
-  properties: {
-    ...EXEC_SCRIPT_PROPERTIES,
-    commands: dynamic({ type: 'array', items: { type: 'string' }, minItems: 1 }),
-    profiles: { type: 'string' },
-    projectDir: { type: 'string' },
-    parseRunResults: dynamic({ type: 'boolean' }),
-    logFormat: { enum: ['JSON', 'TEXT', 'DEBUG', 'NONE'] },
-    engine: { enum: ['CORE', 'FUSION'] },
-    storeManifest: kvManifest,
-    loadManifest: kvManifest,
-  },
-  required: ['commands'],
+  properties: DbtCliProperties,
   unrendered: [...EXEC_SCRIPT_UNRENDERED],
+  description: "Runs dbt `commands` on a task runner, as shell tasks do, with `profiles` written to profiles.yml. Each `dbt …` command gets --project-dir, --log-format and --log-path unless it has them; dbt's JSON log lines become task log lines (a warning ends the task in WARNING), and run_results.json and manifest.json are kept as output files, also when dbt fails.",
+  outputs: SCRIPT_OUTPUTS,
+  examples: [{ title: 'Example', code: 'id: build\ntype: io.kestra.plugin.dbt.cli.DbtCLI\nnamespaceFiles:\n  enabled: true\nprofiles: |\n  shop:\n    target: dev\n    outputs:\n      dev:\n        type: duckdb\n        path: shop.duckdb\ncommands:\n  - dbt build' }],
   async run(ctx) {
     const { props } = ctx;
     const workingDir = await ctx.workingDirectory();
@@ -106,7 +94,7 @@ export const dbtCli: TaskPlugin<DbtCliProps> = {
     if (failure) throw new TaskFailure(failure.message, { cause: failure, outputs: { ...outputs } });
     return { state: relay.warningDetected ? 'WARNING' : result!.state, outputs: { ...outputs }, metrics };
   },
-};
+});
 
 /** `projectDir` as a clean relative path, or undefined for the working directory itself. */
 function normalizeProjectDir(value: string | undefined): string | undefined {

@@ -1,27 +1,27 @@
 import { DEFAULT_LIMITS, LimitExceededError, type Limits } from '../../../config/index.ts';
-import type { TaskDef } from '../../flow/types.ts';
 import { isFailure } from '../../state.ts';
-import { TaskFailure, type TaskPlugin } from '../types.ts';
+import { Empty, TaskList, Type } from '../../contract/index.ts';
+import { TaskFailure, defineTask } from '../types.ts';
 import { concurrently } from './concurrently.ts';
-import { optionalTaskListSchema, taskListSchema } from './task-list-schema.ts';
 
 /**
  * io.kestra.plugin.core.flow.ForEach: runs its tasks once per value; children see the value as
  * `taskrun.value` and their outputs nest as `outputs.<task>[<value>]`. More values than
  * `limits.forEachItems` fail the task before any runs.
  */
-export const forEach: TaskPlugin<{ values: unknown; tasks: TaskDef[]; concurrencyLimit?: number | string }> = {
+export const forEach = defineTask({
   type: 'io.kestra.plugin.core.flow.ForEach',
   kind: 'flowable',
   title: 'Loop over values',
-  properties: {
-    values: { anyOf: [{ type: 'string' }, { type: 'array' }] },
-    tasks: taskListSchema,
-    errors: optionalTaskListSchema,
-    concurrencyLimit: { type: ['integer', 'string'], minimum: 0 },
-  },
-  required: ['values', 'tasks'],
-  taskLists: [{ property: 'tasks', shape: 'list' }, { property: 'errors', shape: 'list' }],
+  description: "Runs its `tasks` once per value of `values` (a list, or a JSON array string), de-duplicated, at most `concurrencyLimit` iterations at once (1 by default, 0 for all). Each iteration's tasks see the value as `taskrun.value` and their outputs nest by value: `outputs.<task>[<value>]`.",
+  properties: Type.Object({
+    values: Type.Union([Type.String(), Type.Array(Type.Unknown())], { description: 'The values to loop over.' }),
+    tasks: TaskList({ minItems: 1, description: 'The tasks run for each value.' }),
+    errors: Type.Optional(TaskList({ description: 'Tasks to run when an iteration fails.' })),
+    concurrencyLimit: Type.Optional(Type.Union([Type.Integer(), Type.String()], { minimum: 0, description: 'Iterations at once; 0 for all (default 1).' })),
+  }),
+  outputs: Empty(),
+  examples: [{ title: 'Once per region', code: 'id: each\ntype: io.kestra.plugin.core.flow.ForEach\nvalues: ["eu", "us"]\nconcurrencyLimit: 0\ntasks:\n  - id: region\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ taskrun.value }}"' }],
   async run(ctx) {
     const values = iterationValues(ctx.props.values, ctx.limits);
     let failed = false;
@@ -30,7 +30,7 @@ export const forEach: TaskPlugin<{ values: unknown; tasks: TaskDef[]; concurrenc
       if (isFailure(state)) failed = true;
     }, () => failed || ctx.signal.aborted);
   },
-};
+});
 
 /**
  * Values as strings, de-duplicated in order; objects become JSON; a null item is an error. More

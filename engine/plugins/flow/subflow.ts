@@ -1,37 +1,35 @@
 import { isFailure } from '../../state.ts';
-import { TaskFailure, type TaskPlugin } from '../types.ts';
-
-interface SubflowProps {
-  namespace: string;
-  flowId: string;
-  revision?: number | string;
-  inputs?: Record<string, unknown>;
-  labels?: Record<string, string> | { key: string; value: string }[];
-  wait?: boolean | string;
-  transmitFailed?: boolean | string;
-  inheritLabels?: boolean | string;
-  scheduleDate?: string;
-}
+import { Type } from '../../contract/index.ts';
+import { TaskFailure, defineTask } from '../types.ts';
 
 /** io.kestra.plugin.core.flow.Subflow: starts another flow; with `wait`, takes its state and outputs. */
-export const subflow: TaskPlugin<SubflowProps> = {
+export const subflow = defineTask({
   type: 'io.kestra.plugin.core.flow.Subflow',
   aliases: ['io.kestra.core.tasks.flows.Subflow', 'io.kestra.core.tasks.flows.Flow', 'io.kestra.plugin.core.flow.Flow'],
   kind: 'runnable',
   title: 'Run another flow',
-  properties: {
-    namespace: { type: 'string' },
-    flowId: { type: 'string' },
-    revision: { type: ['integer', 'string'] },
-    inputs: { type: 'object' },
-    labels: { anyOf: [{ type: 'object' }, { type: 'array' }] },
-    wait: { type: ['boolean', 'string'] },
-    transmitFailed: { type: ['boolean', 'string'] },
-    inheritLabels: { type: ['boolean', 'string'] },
-    scheduleDate: { type: 'string' },
-    outputs: { type: 'object' },
-  },
-  required: ['namespace', 'flowId'],
+  description: "Starts an execution of another flow (`namespace`, `flowId`, optionally a `revision`) with `inputs` and `labels`. With `wait` (the default) it waits for that execution's end, takes its state (a failure fails this task unless `transmitFailed: false`) and exposes the child flow's outputs.",
+  properties: Type.Object({
+    namespace: Type.String({ description: 'The namespace of the flow to run.' }),
+    flowId: Type.String({ description: 'The id of the flow to run.' }),
+    revision: Type.Optional(Type.Union([Type.Integer(), Type.String()], { description: 'A revision; the latest by default.' })),
+    inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The child execution's inputs." })),
+    labels: Type.Optional(Type.Union([
+      Type.Record(Type.String(), Type.String()),
+      Type.Array(Type.Object({ key: Type.String(), value: Type.Unknown() })),
+    ], { description: "Labels of the child execution." })),
+    wait: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { description: 'Wait for its end (default true).' })),
+    transmitFailed: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { description: 'Fail when it fails (default true; with wait only).' })),
+    inheritLabels: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { description: "Pass this execution's labels on (default false)." })),
+    scheduleDate: Type.Optional(Type.String({ description: 'Start it at this date instead of now.' })),
+    outputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { deprecated: true, description: "Deprecated since Kestra 0.15: declare the child flow's `outputs` instead." })),
+  }),
+  outputs: Type.Object({
+    executionId: Type.String({ description: "The child execution's id." }),
+    state: Type.Optional(Type.String({ description: 'Its final state (with wait).' })),
+    outputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The child flow's outputs (with wait)." })),
+  }),
+  examples: [{ title: 'Run a child flow and wait', code: 'id: child\ntype: io.kestra.plugin.core.flow.Subflow\nnamespace: company.team\nflowId: load\ninputs:\n  day: "{{ trigger.date ?? execution.startDate }}"\nwait: true' }],
   async run(ctx) {
     const p = ctx.props;
     const wait = flag(p.wait, true);
@@ -60,7 +58,7 @@ export const subflow: TaskPlugin<SubflowProps> = {
     }
     return { outputs, state: result.state === 'WARNING' ? 'WARNING' : 'SUCCESS' };
   },
-};
+});
 
 function flag(value: boolean | string | undefined, fallback: boolean): boolean {
   return value === undefined ? fallback : String(value) === 'true';

@@ -1,4 +1,5 @@
-import type { TaskPlugin } from '../types.ts';
+import { Enum, Type, type Static } from '../../contract/index.ts';
+import { defineTask } from '../types.ts';
 import { BIGQUERY_PROPERTIES } from './bigquery-jobs.ts';
 import { apiFailure, bigQueryClient, GCP_PROPERTIES, type GcpProps } from './clients.ts';
 
@@ -9,52 +10,40 @@ interface DatasetAccess {
   role: string;
 }
 
-interface CreateDatasetProps extends GcpProps {
-  name: string;
-  ifExists?: (typeof IF_EXISTS)[number];
-  location?: string;
-  description?: string;
-  friendlyName?: string;
-  labels?: Record<string, string>;
-  defaultTableLifetime?: number | string;
-  defaultPartitionExpirationMs?: number | string;
-  defaultEncryptionConfiguration?: { kmsKeyName?: string };
-  acl?: DatasetAccess[];
-}
+const CreateDatasetProperties = Type.Object({
+  ...GCP_PROPERTIES,
+  ...BIGQUERY_PROPERTIES,
+  name: Type.String(),
+  ifExists: Type.Optional(Enum(['ERROR', 'UPDATE', 'SKIP'])),
+  description: Type.Optional(Type.String()),
+  friendlyName: Type.Optional(Type.String()),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  defaultTableLifetime: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  defaultPartitionExpirationMs: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  defaultEncryptionConfiguration: Type.Optional(Type.Object({ kmsKeyName: Type.Optional(Type.String()) })),
+  acl: Type.Optional(Type.Array(Type.Object({ entity: Type.Object({ type: Enum(['USER', 'GROUP', 'DOMAIN', 'IAM_MEMBER']), value: Type.String() }), role: Type.String() }))),
+});
+type CreateDatasetProps = Static<typeof CreateDatasetProperties>;
 
 /**
  * io.kestra.plugin.gcp.bigquery.CreateDataset: creates the dataset; when it exists (409), follows
  * `ifExists`: ERROR fails, UPDATE applies the given settings, SKIP leaves it unchanged. Outputs
  * `dataset`, `project`, `friendlyName`, `description`, `location`.
  */
-export const bigqueryCreateDataset: TaskPlugin<CreateDatasetProps> = {
+export const bigqueryCreateDataset = defineTask({
   type: 'io.kestra.plugin.gcp.bigquery.CreateDataset',
   kind: 'runnable',
   title: 'Create a BigQuery dataset',
-  properties: {
-    ...GCP_PROPERTIES,
-    ...BIGQUERY_PROPERTIES,
-    name: { type: 'string' },
-    ifExists: { enum: [...IF_EXISTS] },
-    description: { type: 'string' },
-    friendlyName: { type: 'string' },
-    labels: { type: 'object', additionalProperties: { type: 'string' } },
-    defaultTableLifetime: { type: ['integer', 'string'] },
-    defaultPartitionExpirationMs: { type: ['integer', 'string'] },
-    defaultEncryptionConfiguration: { type: 'object', properties: { kmsKeyName: { type: 'string' } } },
-    acl: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          entity: { type: 'object', properties: { type: { enum: ['USER', 'GROUP', 'DOMAIN', 'IAM_MEMBER'] }, value: { type: 'string' } }, required: ['type', 'value'] },
-          role: { type: 'string' },
-        },
-        required: ['entity', 'role'],
-      },
-    },
-  },
-  required: ['name'],
+  properties: CreateDatasetProperties,
+  description: 'Creates a BigQuery dataset `name` with its location, labels, lifetimes and access list. When it exists, `ifExists` decides: ERROR fails, UPDATE applies the given settings, SKIP leaves it as it is.',
+  outputs: Type.Object({
+    dataset: Type.String(),
+    project: Type.String(),
+    friendlyName: Type.Optional(Type.String()),
+    description: Type.Optional(Type.String()),
+    location: Type.Optional(Type.String()),
+  }),
+  examples: [{ title: 'Example', code: 'id: dataset\ntype: io.kestra.plugin.gcp.bigquery.CreateDataset\nprojectId: my-project\nname: shop\nlocation: EU\nifExists: SKIP' }],
   async run(ctx) {
     const { name } = ctx.props;
     const ifExists = ctx.props.ifExists ?? 'ERROR';
@@ -91,7 +80,7 @@ export const bigqueryCreateDataset: TaskPlugin<CreateDatasetProps> = {
       },
     };
   },
-};
+});
 
 interface DatasetMetadata {
   datasetReference?: { datasetId?: string; projectId?: string };

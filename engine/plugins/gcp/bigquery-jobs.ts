@@ -2,22 +2,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BigQuery, Job, JobMetadata } from '@google-cloud/bigquery';
 import { nextRetryDelay } from '../../executor/retry.ts';
 import type { RetryDef } from '../../flow/types.ts';
-import { TaskFailure, type JsonSchema, type TaskContext } from '../types.ts';
+import { Type, type Static } from '../../contract/index.ts';
+import { TaskFailure, type TaskContext } from '../types.ts';
 import { apiFailure } from './clients.ts';
 
 /** Kestra's retry settings of every BigQuery task (AbstractBigquery). */
-export interface BigQueryRetryProps {
-  retryAuto?: RetryDef;
-  retryReasons?: string[];
-  retryMessages?: string[];
-}
-
-export const BIGQUERY_PROPERTIES: Record<string, JsonSchema> = {
-  location: { type: 'string' },
-  retryAuto: { type: 'object' },
-  retryReasons: { type: 'array', items: { type: 'string' } },
-  retryMessages: { type: 'array', items: { type: 'string' } },
+export const BIGQUERY_PROPERTIES = {
+  location: Type.Optional(Type.String({ description: 'Where the job runs.' })),
+  retryAuto: Type.Optional(Type.Unsafe<RetryDef>({ type: 'object', description: 'How to retry a job failing for a transient reason.' })),
+  retryReasons: Type.Optional(Type.Array(Type.String())),
+  retryMessages: Type.Optional(Type.Array(Type.String())),
 };
+
+const BigQueryRetry = Type.Object(BIGQUERY_PROPERTIES);
+export type BigQueryRetryProps = Static<typeof BigQueryRetry>;
 
 const DEFAULT_RETRY_REASONS = ['rateLimitExceeded', 'jobBackendError', 'backendError', 'internalError', 'jobInternalError'];
 const DEFAULT_RETRY_MESSAGES = ['due to concurrent update', 'Retrying the job may solve the problem', 'Retrying may solve the problem'];

@@ -1,7 +1,8 @@
+import { Enum, Type, type Static } from '../../contract/index.ts';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Job } from '@google-cloud/bigquery';
-import { TaskFailure, type TaskPlugin } from '../types.ts';
+import { TaskFailure, defineTask } from '../types.ts';
 import {
   BIGQUERY_PROPERTIES, jobIdOf, parseTableId, waitForJob, withAutoRetry, type BigQueryRetryProps,
 } from './bigquery-jobs.ts';
@@ -17,26 +18,6 @@ interface CsvOptions {
   fieldDelimiter?: string;
   quote?: string;
   skipLeadingRows?: number | string;
-}
-
-interface LoadProps extends GcpProps, BigQueryRetryProps {
-  from: string;
-  destinationTable: string;
-  location?: string;
-  format?: keyof typeof FORMATS;
-  csvOptions?: CsvOptions;
-  avroOptions?: { useAvroLogicalTypes?: boolean };
-  writeDisposition?: string;
-  createDisposition?: string;
-  autodetect?: boolean;
-  ignoreUnknownValues?: boolean;
-  maxBadRecords?: number | string;
-  schema?: { fields: SchemaField[] };
-  clusteringFields?: string[];
-  schemaUpdateOptions?: string[];
-  timePartitioningField?: string;
-  timePartitioningType?: string;
-  failedOnEmpty?: boolean;
 }
 
 interface SchemaField {
@@ -59,48 +40,46 @@ const fieldSchema = {
   required: ['name', 'type'],
 };
 
+const LoadProperties = Type.Object({
+  ...GCP_PROPERTIES,
+  ...BIGQUERY_PROPERTIES,
+  from: Type.String(),
+  destinationTable: Type.String(),
+  format: Type.Optional(Enum(['CSV', 'JSON', 'AVRO', 'PARQUET', 'ORC'])),
+  csvOptions: Type.Optional(Type.Object({ allowJaggedRows: Type.Optional(Type.Boolean()), allowQuotedNewLines: Type.Optional(Type.Boolean()), encoding: Type.Optional(Type.String()), fieldDelimiter: Type.Optional(Type.String()), quote: Type.Optional(Type.String()), skipLeadingRows: Type.Optional(Type.Union([Type.Integer(), Type.String()])) }, {additionalProperties: false})),
+  avroOptions: Type.Optional(Type.Object({ useAvroLogicalTypes: Type.Optional(Type.Boolean()) }, {additionalProperties: false})),
+  writeDisposition: Type.Optional(Enum(['WRITE_TRUNCATE', 'WRITE_APPEND', 'WRITE_EMPTY'])),
+  createDisposition: Type.Optional(Enum(['CREATE_IF_NEEDED', 'CREATE_NEVER'])),
+  autodetect: Type.Optional(Type.Boolean()),
+  ignoreUnknownValues: Type.Optional(Type.Boolean()),
+  maxBadRecords: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  schema: Type.Optional(Type.Object({ fields: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), mode: Type.Optional(Enum(['NULLABLE', 'REQUIRED', 'REPEATED'])), description: Type.Optional(Type.String()), fields: Type.Optional(Type.Array(Type.Unknown())) })) })),
+  clusteringFields: Type.Optional(Type.Array(Type.String())),
+  schemaUpdateOptions: Type.Optional(Type.Array(Enum(['ALLOW_FIELD_ADDITION', 'ALLOW_FIELD_RELAXATION']))),
+  timePartitioningField: Type.Optional(Type.String()),
+  timePartitioningType: Type.Optional(Enum(['DAY', 'HOUR', 'MONTH', 'YEAR'])),
+  failedOnEmpty: Type.Optional(Type.Boolean()),
+});
+type LoadProps = Static<typeof LoadProperties>;
+
 /**
  * io.kestra.plugin.gcp.bigquery.Load: streams a kestra:// file to a BigQuery load job (a media upload,
  * never read whole into memory) into `destinationTable`, then waits for it. Outputs `jobId`,
  * `destinationTable` (project.dataset.table) and `rows` (rows written). An empty file fails unless
  * `failedOnEmpty: false`.
  */
-export const bigqueryLoad: TaskPlugin<LoadProps> = {
+export const bigqueryLoad = defineTask({
   type: 'io.kestra.plugin.gcp.bigquery.Load',
   kind: 'runnable',
   title: 'Load a file from internal storage into BigQuery',
-  properties: {
-    ...GCP_PROPERTIES,
-    ...BIGQUERY_PROPERTIES,
-    from: { type: 'string' },
-    destinationTable: { type: 'string' },
-    format: { enum: Object.keys(FORMATS) },
-    csvOptions: {
-      type: 'object',
-      properties: {
-        allowJaggedRows: { type: 'boolean' },
-        allowQuotedNewLines: { type: 'boolean' },
-        encoding: { type: 'string' },
-        fieldDelimiter: { type: 'string' },
-        quote: { type: 'string' },
-        skipLeadingRows: { type: ['integer', 'string'] },
-      },
-      additionalProperties: false,
-    },
-    avroOptions: { type: 'object', properties: { useAvroLogicalTypes: { type: 'boolean' } }, additionalProperties: false },
-    writeDisposition: { enum: WRITE_DISPOSITIONS },
-    createDisposition: { enum: CREATE_DISPOSITIONS },
-    autodetect: { type: 'boolean' },
-    ignoreUnknownValues: { type: 'boolean' },
-    maxBadRecords: { type: ['integer', 'string'] },
-    schema: { type: 'object', properties: { fields: { type: 'array', items: fieldSchema } }, required: ['fields'] },
-    clusteringFields: { type: 'array', items: { type: 'string' } },
-    schemaUpdateOptions: { type: 'array', items: { enum: SCHEMA_UPDATE_OPTIONS } },
-    timePartitioningField: { type: 'string' },
-    timePartitioningType: { enum: TIME_PARTITIONING_TYPES },
-    failedOnEmpty: { type: 'boolean' },
-  },
-  required: ['from', 'destinationTable'],
+  properties: LoadProperties,
+  description: 'Streams a file of internal storage (`from`) to a BigQuery load job into `destinationTable` (project.dataset.table), in CSV, JSON, Avro, Parquet or ORC, with an explicit `schema` or `autodetect`, and waits for it. An empty file fails unless `failedOnEmpty: false`.',
+  outputs: Type.Object({
+    jobId: Type.Optional(Type.String()),
+    destinationTable: Type.Optional(Type.String()),
+    rows: Type.Optional(Type.Integer({ description: 'Rows written.' })),
+  }),
+  examples: [{ title: 'Example', code: 'id: load\ntype: io.kestra.plugin.gcp.bigquery.Load\nfrom: "{{ outputs.download.uri }}"\ndestinationTable: my-project.shop.orders\nformat: CSV\ncsvOptions:\n  skipLeadingRows: 1\nautodetect: true' }],
   async run(ctx) {
     const { from } = ctx.props;
     const { bigquery, projectId } = await bigQueryClient(ctx);
@@ -134,7 +113,7 @@ export const bigqueryLoad: TaskPlugin<LoadProps> = {
     ctx.logger.info(`Loaded ${rows} row(s) into ${destinationTable}`);
     return { outputs: { jobId: metadata.jobReference?.jobId, destinationTable, rows } };
   },
-};
+});
 
 type TableHandle = ReturnType<ReturnType<Awaited<ReturnType<typeof bigQueryClient>>['bigquery']['dataset']>['table']>;
 

@@ -1,93 +1,73 @@
+import { Enum, Type, type Static } from '../../contract/index.ts';
 import type { Job } from '@google-cloud/bigquery';
 import { parseIsoDuration } from '../../duration.ts';
 import { FETCH_TYPES, fetchTypeOf, storeRows, type FetchType } from '../jdbc/fetch.ts';
-import { type TaskPlugin } from '../types.ts';
+import { defineTask } from '../types.ts';
 import {
   BIGQUERY_PROPERTIES, createJob, jobIdOf, parseTableId, waitForJob, withAutoRetry, type BigQueryRetryProps,
 } from './bigquery-jobs.ts';
 import { apiFailure, bigQueryClient, GCP_PROPERTIES, type GcpProps } from './clients.ts';
-
-interface QueryProps extends GcpProps, BigQueryRetryProps {
-  sql: string;
-  location?: string;
-  legacySql?: boolean;
-  useLegacySql?: boolean;
-  fetchType?: FetchType;
-  fetch?: boolean;
-  fetchOne?: boolean;
-  store?: boolean;
-  destinationTable?: string;
-  writeDisposition?: string;
-  createDisposition?: string;
-  clusteringFields?: string[];
-  schemaUpdateOptions?: string[];
-  timePartitioningField?: string;
-  timePartitioningType?: string;
-  rangePartitioningField?: string;
-  rangePartitioningStart?: number;
-  rangePartitioningEnd?: number;
-  rangePartitioningInterval?: number;
-  jobTimeout?: string;
-  labels?: Record<string, string>;
-  defaultDataset?: string;
-  priority?: 'INTERACTIVE' | 'BATCH';
-  allowLargeResults?: boolean;
-  useQueryCache?: boolean;
-  flattenResults?: boolean;
-  maximumBillingTier?: number;
-  maximumBytesBilled?: number;
-  maxResults?: number;
-  dryRun?: boolean;
-}
 
 export const WRITE_DISPOSITIONS = ['WRITE_TRUNCATE', 'WRITE_APPEND', 'WRITE_EMPTY'];
 export const CREATE_DISPOSITIONS = ['CREATE_IF_NEEDED', 'CREATE_NEVER'];
 export const SCHEMA_UPDATE_OPTIONS = ['ALLOW_FIELD_ADDITION', 'ALLOW_FIELD_RELAXATION'];
 export const TIME_PARTITIONING_TYPES = ['DAY', 'HOUR', 'MONTH', 'YEAR'];
 
+const QueryProperties = Type.Object({
+  ...GCP_PROPERTIES,
+  ...BIGQUERY_PROPERTIES,
+  sql: Type.String(),
+  legacySql: Type.Optional(Type.Boolean()),
+  useLegacySql: Type.Optional(Type.Boolean()),
+  fetchType: Type.Optional(Enum(['NONE', 'FETCH', 'FETCH_ONE', 'STORE'])),
+  fetch: Type.Optional(Type.Boolean()),
+  fetchOne: Type.Optional(Type.Boolean()),
+  store: Type.Optional(Type.Boolean()),
+  destinationTable: Type.Optional(Type.String()),
+  writeDisposition: Type.Optional(Enum(['WRITE_TRUNCATE', 'WRITE_APPEND', 'WRITE_EMPTY'])),
+  createDisposition: Type.Optional(Enum(['CREATE_IF_NEEDED', 'CREATE_NEVER'])),
+  clusteringFields: Type.Optional(Type.Array(Type.String())),
+  schemaUpdateOptions: Type.Optional(Type.Array(Enum(['ALLOW_FIELD_ADDITION', 'ALLOW_FIELD_RELAXATION']))),
+  timePartitioningField: Type.Optional(Type.String()),
+  timePartitioningType: Type.Optional(Enum(['DAY', 'HOUR', 'MONTH', 'YEAR'])),
+  rangePartitioningField: Type.Optional(Type.String()),
+  rangePartitioningStart: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  rangePartitioningEnd: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  rangePartitioningInterval: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  jobTimeout: Type.Optional(Type.String()),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  defaultDataset: Type.Optional(Type.String()),
+  priority: Type.Optional(Enum(['INTERACTIVE', 'BATCH'])),
+  allowLargeResults: Type.Optional(Type.Boolean()),
+  useQueryCache: Type.Optional(Type.Boolean()),
+  flattenResults: Type.Optional(Type.Boolean()),
+  maximumBillingTier: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  maximumBytesBilled: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  maxResults: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  dryRun: Type.Optional(Type.Boolean()),
+});
+type QueryProps = Static<typeof QueryProperties>;
+
 /**
  * io.kestra.plugin.gcp.bigquery.Query: runs SQL as a query job named after the task run, waits for it,
  * then by `fetchType` (or the older `fetch`/`fetchOne`/`store`) outputs `rows`, `row` or `uri`, and
  * `size`; always `jobId`, and `destinationTable` {project, dataset, table} when the job wrote one.
  */
-export const bigqueryQuery: TaskPlugin<QueryProps> = {
+export const bigqueryQuery = defineTask({
   type: 'io.kestra.plugin.gcp.bigquery.Query',
   kind: 'runnable',
   title: 'Run a BigQuery SQL query',
-  properties: {
-    ...GCP_PROPERTIES,
-    ...BIGQUERY_PROPERTIES,
-    sql: { type: 'string' },
-    legacySql: { type: 'boolean' },
-    useLegacySql: { type: 'boolean' },
-    fetchType: { enum: [...FETCH_TYPES] },
-    fetch: { type: 'boolean' },
-    fetchOne: { type: 'boolean' },
-    store: { type: 'boolean' },
-    destinationTable: { type: 'string' },
-    writeDisposition: { enum: WRITE_DISPOSITIONS },
-    createDisposition: { enum: CREATE_DISPOSITIONS },
-    clusteringFields: { type: 'array', items: { type: 'string' } },
-    schemaUpdateOptions: { type: 'array', items: { enum: SCHEMA_UPDATE_OPTIONS } },
-    timePartitioningField: { type: 'string' },
-    timePartitioningType: { enum: TIME_PARTITIONING_TYPES },
-    rangePartitioningField: { type: 'string' },
-    rangePartitioningStart: { type: ['integer', 'string'] },
-    rangePartitioningEnd: { type: ['integer', 'string'] },
-    rangePartitioningInterval: { type: ['integer', 'string'] },
-    jobTimeout: { type: 'string' },
-    labels: { type: 'object', additionalProperties: { type: 'string' } },
-    defaultDataset: { type: 'string' },
-    priority: { enum: ['INTERACTIVE', 'BATCH'] },
-    allowLargeResults: { type: 'boolean' },
-    useQueryCache: { type: 'boolean' },
-    flattenResults: { type: 'boolean' },
-    maximumBillingTier: { type: ['integer', 'string'] },
-    maximumBytesBilled: { type: ['integer', 'string'] },
-    maxResults: { type: ['integer', 'string'] },
-    dryRun: { type: 'boolean' },
-  },
-  required: ['sql'],
+  properties: QueryProperties,
+  description: 'Runs `sql` as a BigQuery query job named after the task run and waits for it; by `fetchType` the result becomes `rows`, `row` or a stored file `uri`, with `size`. The job can write a `destinationTable` (with dispositions, partitioning and clustering); transient failures are retried as `retryAuto` says.',
+  outputs: Type.Object({
+    jobId: Type.String({ description: 'The query job.' }),
+    destinationTable: Type.Optional(Type.Object({ project: Type.String(), dataset: Type.String(), table: Type.String() })),
+    row: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    rows: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+    uri: Type.Optional(Type.String()),
+    size: Type.Optional(Type.Integer()),
+  }),
+  examples: [{ title: 'Example', code: 'id: top\ntype: io.kestra.plugin.gcp.bigquery.Query\nprojectId: my-project\nsql: SELECT name, count(*) AS n FROM `my-project.shop.orders` GROUP BY name\nfetchType: FETCH' }],
   async run(ctx) {
     const { bigquery, projectId } = await bigQueryClient(ctx);
     const query = queryConfiguration(ctx.props, projectId);
@@ -125,7 +105,7 @@ export const bigqueryQuery: TaskPlugin<QueryProps> = {
     ctx.logger.info(`Query job '${job.id}' done${affected !== undefined && affected !== null ? `, ${affected} row(s) affected` : ''}`);
     return { outputs };
   },
-};
+});
 
 /** Kestra's Query properties as a JobConfigurationQuery. */
 function queryConfiguration(props: QueryProps, projectId: string): Record<string, unknown> {

@@ -1,32 +1,27 @@
 import { createRequire } from 'node:module';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { Storage } from '@google-cloud/storage';
-import { TaskFailure, type JsonSchema, type TaskContext } from '../types.ts';
+import { Type, type Static } from '../../contract/index.ts';
+import { TaskFailure, type TaskContext } from '../types.ts';
 import { accessToken, DEFAULT_SCOPES, parseServiceAccount, type ServiceAccountKey } from './credentials.ts';
 
 /** What every Google Cloud task takes (Kestra's `AbstractTask` of plugin-gcp, plus the seed's `bucket`). */
-export interface GcpProps {
-  projectId?: string;
-  serviceAccount?: string | Record<string, unknown>;
-  scopes?: string[];
-  impersonatedServiceAccount?: string;
+export const GCP_PROPERTIES = {
+  projectId: Type.Optional(Type.String({ description: 'The Google Cloud project.' })),
+  serviceAccount: Type.Optional(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())], { description: 'A service account key (JSON).' })),
+  scopes: Type.Optional(Type.Array(Type.String())),
+  impersonatedServiceAccount: Type.Optional(Type.String()),
   /**
    * Kestra has no such property, yet the course's pluginDefaults set it on every gcp task: Baton takes it
    * as the bucket of an object path written without `gs://bucket/`.
    */
-  bucket?: string;
+  bucket: Type.Optional(Type.String({ description: 'The bucket of a path written without gs://bucket/.' })),
   /** BigQuery's job and dataset location, a bucket's location; the course sets it on every gcp task (unused by object tasks). */
-  location?: string;
-}
-
-export const GCP_PROPERTIES: Record<string, JsonSchema> = {
-  projectId: { type: 'string' },
-  serviceAccount: { anyOf: [{ type: 'string' }, { type: 'object' }] },
-  scopes: { type: 'array', items: { type: 'string' } },
-  impersonatedServiceAccount: { type: 'string' },
-  bucket: { type: 'string' },
-  location: { type: 'string' },
+  location: Type.Optional(Type.String()),
 };
+
+const Gcp = Type.Object(GCP_PROPERTIES);
+export type GcpProps = Static<typeof Gcp>;
 
 /**
  * Where the APIs are, from the engine's environment (never from a flow): BATON_GCP_STORAGE_ENDPOINT and

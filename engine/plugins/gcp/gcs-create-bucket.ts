@@ -1,4 +1,5 @@
-import { TaskFailure, type TaskPlugin } from '../types.ts';
+import { Enum, Type, type Static } from '../../contract/index.ts';
+import { TaskFailure, defineTask, type TaskContext } from '../types.ts';
 import { apiFailure, GCP_PROPERTIES, storageClient, type GcpProps } from './clients.ts';
 
 const IF_EXISTS = ['ERROR', 'UPDATE', 'SKIP'] as const;
@@ -7,27 +8,6 @@ const STORAGE_CLASSES = ['REGIONAL', 'MULTI_REGIONAL', 'NEARLINE', 'COLDLINE', '
 interface AccessControl {
   entity: { type: 'USER' | 'GROUP' | 'DOMAIN'; value: string };
   role: 'READER' | 'WRITER' | 'OWNER';
-}
-
-interface CreateBucketProps extends GcpProps {
-  name: string;
-  ifExists?: (typeof IF_EXISTS)[number];
-  location?: string;
-  storageClass?: string;
-  labels?: Record<string, string>;
-  requesterPays?: boolean;
-  versioningEnabled?: boolean;
-  indexPage?: string;
-  notFoundPage?: string;
-  lifecycleRules?: Array<{ condition: { age: number }; action: { type: 'DELETE' | 'SET_STORAGE_CLASS'; value?: string } }>;
-  cors?: Array<{ maxAgeSeconds?: number; methods?: string[]; origins?: string[]; responseHeaders?: string[] }>;
-  acl?: AccessControl[];
-  defaultAcl?: AccessControl[];
-  defaultKmsKeyName?: string;
-  defaultEventBasedHold?: boolean;
-  retentionPeriod?: number;
-  iamConfiguration?: { uniformBucketLevelAccessEnabled?: boolean; publicAccessPrevention?: string };
-  logging?: { logBucket?: string; logObjectPrefix?: string };
 }
 
 const accessControlSchema = {
@@ -39,47 +19,45 @@ const accessControlSchema = {
   required: ['entity', 'role'],
 };
 
+const CreateBucketProperties = Type.Object({
+  ...GCP_PROPERTIES,
+  name: Type.String(),
+  ifExists: Type.Optional(Enum(['ERROR', 'UPDATE', 'SKIP'])),
+  storageClass: Type.Optional(Enum(['REGIONAL', 'MULTI_REGIONAL', 'NEARLINE', 'COLDLINE', 'STANDARD', 'ARCHIVE', 'DURABLE_REDUCED_AVAILABILITY'])),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  requesterPays: Type.Optional(Type.Boolean()),
+  versioningEnabled: Type.Optional(Type.Boolean()),
+  indexPage: Type.Optional(Type.String()),
+  notFoundPage: Type.Optional(Type.String()),
+  lifecycleRules: Type.Optional(Type.Array(Type.Object({ condition: Type.Object({ age: Type.Union([Type.Integer(), Type.String()]) }), action: Type.Object({ type: Enum(['DELETE', 'SET_STORAGE_CLASS']), value: Type.Optional(Type.String()) }) }))),
+  cors: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+  acl: Type.Optional(Type.Array(Type.Object({ entity: Type.Object({ type: Enum(['USER', 'GROUP', 'DOMAIN']), value: Type.String() }), role: Enum(['READER', 'WRITER', 'OWNER']) }))),
+  defaultAcl: Type.Optional(Type.Array(Type.Object({ entity: Type.Object({ type: Enum(['USER', 'GROUP', 'DOMAIN']), value: Type.String() }), role: Enum(['READER', 'WRITER', 'OWNER']) }))),
+  defaultKmsKeyName: Type.Optional(Type.String()),
+  defaultEventBasedHold: Type.Optional(Type.Boolean()),
+  retentionPeriod: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  iamConfiguration: Type.Optional(Type.Object({ uniformBucketLevelAccessEnabled: Type.Optional(Type.Boolean()), publicAccessPrevention: Type.Optional(Type.String()) })),
+  logging: Type.Optional(Type.Object({ logBucket: Type.Optional(Type.String()), logObjectPrefix: Type.Optional(Type.String()) })),
+});
+type CreateBucketProps = Static<typeof CreateBucketProperties>;
+
 /**
  * io.kestra.plugin.gcp.gcs.CreateBucket: creates the bucket, or when it exists follows `ifExists`
  * (ERROR fails, UPDATE applies the given settings, SKIP leaves it as it is). Outputs
  * `bucket` {name, uri, location, indexPage, notFoundPage}, `created`, `updated`.
  */
-export const gcsCreateBucket: TaskPlugin<CreateBucketProps> = {
+export const gcsCreateBucket = defineTask({
   type: 'io.kestra.plugin.gcp.gcs.CreateBucket',
   kind: 'runnable',
   title: 'Create a Google Cloud Storage bucket',
-  properties: {
-    ...GCP_PROPERTIES,
-    name: { type: 'string' },
-    ifExists: { enum: [...IF_EXISTS] },
-    location: { type: 'string' },
-    storageClass: { enum: STORAGE_CLASSES },
-    labels: { type: 'object', additionalProperties: { type: 'string' } },
-    requesterPays: { type: 'boolean' },
-    versioningEnabled: { type: 'boolean' },
-    indexPage: { type: 'string' },
-    notFoundPage: { type: 'string' },
-    lifecycleRules: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          condition: { type: 'object', properties: { age: { type: ['integer', 'string'] } }, required: ['age'] },
-          action: { type: 'object', properties: { type: { enum: ['DELETE', 'SET_STORAGE_CLASS'] }, value: { type: 'string' } }, required: ['type'] },
-        },
-        required: ['condition', 'action'],
-      },
-    },
-    cors: { type: 'array', items: { type: 'object' } },
-    acl: { type: 'array', items: accessControlSchema },
-    defaultAcl: { type: 'array', items: accessControlSchema },
-    defaultKmsKeyName: { type: 'string' },
-    defaultEventBasedHold: { type: 'boolean' },
-    retentionPeriod: { type: ['integer', 'string'] },
-    iamConfiguration: { type: 'object', properties: { uniformBucketLevelAccessEnabled: { type: 'boolean' }, publicAccessPrevention: { type: 'string' } } },
-    logging: { type: 'object', properties: { logBucket: { type: 'string' }, logObjectPrefix: { type: 'string' } } },
-  },
-  required: ['name'],
+  properties: CreateBucketProperties,
+  description: 'Creates a Cloud Storage bucket `name` with its location, storage class, labels, versioning, lifecycle rules, CORS, ACLs and IAM settings. When it exists, `ifExists` decides: ERROR fails, UPDATE applies the given settings, SKIP leaves it as it is.',
+  outputs: Type.Object({
+    bucket: Type.Record(Type.String(), Type.Unknown(), { description: 'name, uri, location, indexPage, notFoundPage.' }),
+    created: Type.Boolean(),
+    updated: Type.Boolean(),
+  }),
+  examples: [{ title: 'Example', code: 'id: bucket\ntype: io.kestra.plugin.gcp.gcs.CreateBucket\nprojectId: my-project\nname: my-project-raw\nifExists: SKIP' }],
   async run(ctx) {
     const { name } = ctx.props;
     const ifExists = ctx.props.ifExists ?? 'ERROR';
@@ -103,13 +81,13 @@ export const gcsCreateBucket: TaskPlugin<CreateBucketProps> = {
     }
     return existingBucket(ctx, bucket, name, existing, ifExists, settings);
   },
-};
+});
 
 type BucketMetadata = { name?: string; location?: string; website?: { mainPageSuffix?: string; notFoundPage?: string } };
 type BucketHandle = ReturnType<Awaited<ReturnType<typeof storageClient>>['storage']['bucket']>;
 
 async function existingBucket(
-  ctx: Parameters<typeof gcsCreateBucket.run>[0], bucket: BucketHandle, name: string, existing: BucketMetadata,
+  ctx: TaskContext<CreateBucketProps>, bucket: BucketHandle, name: string, existing: BucketMetadata,
   ifExists: string, settings: Record<string, unknown>,
 ) {
   if (ifExists === 'ERROR') throw new TaskFailure(`Bucket ${name} already exists and ifExists policy is set to ERROR !`);

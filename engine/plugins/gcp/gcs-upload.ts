@@ -1,38 +1,35 @@
+import { Enum, Type, type Static } from '../../contract/index.ts';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TaskFailure, type TaskPlugin } from '../types.ts';
+import { TaskFailure, defineTask } from '../types.ts';
 import { apiFailure, GCP_PROPERTIES, gsUri, objectNameOf, parseGsUri, storageClient, type GcpProps } from './clients.ts';
-
-interface UploadProps extends GcpProps {
-  from: string;
-  to: string;
-  contentType?: string;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  cacheControl?: string;
-}
 
 /** Above this size the upload is resumable (a session with chunked PUTs) rather than one multipart request. */
 export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
+
+const UploadProperties = Type.Object({
+  ...GCP_PROPERTIES,
+  from: Type.String(),
+  to: Type.String(),
+  contentType: Type.Optional(Type.String()),
+  contentEncoding: Type.Optional(Type.String()),
+  contentDisposition: Type.Optional(Type.String()),
+  cacheControl: Type.Optional(Type.String()),
+});
+type UploadProps = Static<typeof UploadProperties>;
 
 /**
  * io.kestra.plugin.gcp.gcs.Upload: streams a kestra:// file to `to` (gs://bucket/path), never holding it
  * whole in memory. Output `uri`, the gs:// URI written.
  */
-export const gcsUpload: TaskPlugin<UploadProps> = {
+export const gcsUpload = defineTask({
   type: 'io.kestra.plugin.gcp.gcs.Upload',
   kind: 'runnable',
   title: 'Upload a file from internal storage to Google Cloud Storage',
-  properties: {
-    ...GCP_PROPERTIES,
-    from: { type: 'string' },
-    to: { type: 'string' },
-    contentType: { type: 'string' },
-    contentEncoding: { type: 'string' },
-    contentDisposition: { type: 'string' },
-    cacheControl: { type: 'string' },
-  },
-  required: ['from', 'to'],
+  properties: UploadProperties,
+  description: 'Streams a file of internal storage (`from`) to a Cloud Storage object (`to`, gs://bucket/path), never holding it whole in memory; files above 8 MiB go up in a resumable session. Content type, encoding, disposition and cache control may be set.',
+  outputs: Type.Object({ uri: Type.String({ description: 'The gs:// URI written.' }) }),
+  examples: [{ title: 'Example', code: 'id: upload\ntype: io.kestra.plugin.gcp.gcs.Upload\nfrom: "{{ outputs.download.uri }}"\nto: gs://my-bucket/raw/orders.csv' }],
   async run(ctx) {
     const { from } = ctx.props;
     const target = parseGsUri(ctx.props.to, 'to', ctx.props.bucket);
@@ -85,4 +82,4 @@ export const gcsUpload: TaskPlugin<UploadProps> = {
     ctx.logger.info(`Uploaded ${written} bytes to ${gsUri(target.bucket, name)}`);
     return { outputs: { uri: gsUri(target.bucket, name) } };
   },
-};
+});

@@ -1,3 +1,4 @@
+import { Enum, Type, type Static } from '../../contract/index.ts';
 import fs from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
@@ -5,25 +6,7 @@ import * as git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import { stripCredentials } from '../../../sync/git/index.ts';
 import { resolveInside } from '../../scripts/index.ts';
-import { TaskFailure, type JsonSchema, type TaskContext, type TaskPlugin } from '../types.ts';
-
-interface CloneProps {
-  url: string;
-  branch?: string;
-  tag?: string;
-  commit?: string;
-  depth?: number | string;
-  directory?: string;
-  username?: string;
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-  cloneSubmodules?: boolean | string;
-  gitConfig?: Record<string, unknown>;
-  connectTimeout?: number | string;
-  noProxy?: boolean | string;
-  trustedCaPemPath?: string;
-}
+import { TaskFailure, defineTask, type TaskContext } from '../types.ts';
 
 interface Remote {
   /** The URL without user-info: what is fetched, written to `.git/config` and shown. */
@@ -33,7 +16,24 @@ interface Remote {
   secrets: string[];
 }
 
-const flagSchema: JsonSchema = { anyOf: [{ type: 'boolean' }, { type: 'string' }] };
+const CloneProperties = Type.Object({
+  url: Type.String({minLength: 1}),
+  branch: Type.Optional(Type.String()),
+  tag: Type.Optional(Type.String()),
+  commit: Type.Optional(Type.String()),
+  depth: Type.Optional(Type.Union([Type.Integer({minimum: 1}), Type.String()])),
+  directory: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  privateKey: Type.Optional(Type.String()),
+  passphrase: Type.Optional(Type.String()),
+  cloneSubmodules: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+  gitConfig: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String()])),
+  connectTimeout: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  noProxy: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+  trustedCaPemPath: Type.Optional(Type.String()),
+});
+type CloneProps = Static<typeof CloneProperties>;
 
 /**
  * io.kestra.plugin.git.Clone: clones an http(s) repository into the task's working directory (the
@@ -41,28 +41,14 @@ const flagSchema: JsonSchema = { anyOf: [{ type: 'boolean' }, { type: 'string' }
  * Shallow (`depth`, default 1) unless a `tag` or `commit` is asked for, as in Kestra. Credentials go
  * in a header, never to disk, and are kept out of every log line and error.
  */
-export const gitClone: TaskPlugin<CloneProps> = {
+export const gitClone = defineTask({
   type: 'io.kestra.plugin.git.Clone',
   kind: 'runnable',
   title: 'Clone a Git repository',
-  properties: {
-    url: { type: 'string', minLength: 1 },
-    branch: { type: 'string' },
-    tag: { type: 'string' },
-    commit: { type: 'string' },
-    depth: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string' }] },
-    directory: { type: 'string' },
-    username: { type: 'string' },
-    password: { type: 'string' },
-    privateKey: { type: 'string' },
-    passphrase: { type: 'string' },
-    cloneSubmodules: flagSchema,
-    gitConfig: { anyOf: [{ type: 'object' }, { type: 'string' }] },
-    connectTimeout: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
-    noProxy: flagSchema,
-    trustedCaPemPath: { type: 'string' },
-  },
-  required: ['url'],
+  properties: CloneProperties,
+  description: "Clones an http(s) Git repository into the task's working directory (the shared one inside a WorkingDirectory, so later tasks see the files), or into `directory` under it. Shallow (`depth`, default 1) unless a `tag` or `commit` is asked for; credentials go in a header, never to disk, and never into a log line.",
+  outputs: Type.Object({ directory: Type.String({ description: 'Where the repository was cloned.' }) }),
+  examples: [{ title: 'Example', code: 'id: clone\ntype: io.kestra.plugin.git.Clone\nurl: https://github.com/kestra-io/examples\nbranch: main' }],
   async run(ctx) {
     const { props } = ctx;
     if (props.privateKey) throw new TaskFailure('privateKey: SSH remotes are not supported by Baton; clone over https with username and password (a token)');
@@ -93,7 +79,7 @@ export const gitClone: TaskPlugin<CloneProps> = {
     ctx.logger.info(`Cloned '${remote.url}'${ref ? ` (${ref})` : ''} at commit ${head}`);
     return { outputs: { directory: dir } };
   },
-};
+});
 
 /** The URL to fetch and the Basic header: explicit username/password win over user-info in the URL. */
 function parseRemote(ctx: TaskContext<CloneProps>, props: CloneProps): Remote {

@@ -1,50 +1,40 @@
 import { join } from 'node:path';
 import { normalizeInputFiles, uploadOutputFiles, writeInputFiles } from '../../scripts/index.ts';
-import { TaskFailure, type TaskPlugin } from '../types.ts';
-import { FETCH_TYPES, fetchTypeOf, storeRows, toPlainRow, type FetchType } from './fetch.ts';
-
-interface DuckDbProps {
-  url?: string;
-  sql: string;
-  inputFiles?: Record<string, unknown> | string;
-  outputFiles?: string[];
-  databaseUri?: string;
-  outputDbFile?: boolean | string;
-  fetchType?: FetchType;
-  fetch?: boolean;
-  fetchOne?: boolean;
-  store?: boolean;
-  parameters?: Record<string, unknown>;
-}
+import { Type } from '../../contract/index.ts';
+import { TaskFailure, defineTask } from '../types.ts';
+import { FETCH_OUTPUTS, FETCH_PROPERTIES, fetchTypeOf, storeRows, toPlainRow } from './fetch.ts';
 
 /**
  * io.kestra.plugin.jdbc.duckdb.Query: runs SQL in an embedded DuckDB whose working directory holds
  * `inputFiles` (so `read_json_auto('{{ workingDir }}/products.json')` works), then collects
  * `outputFiles` and the result by `fetchType`.
  */
-export const duckdbQuery: TaskPlugin<DuckDbProps> = {
+export const duckdbQuery = defineTask({
   type: 'io.kestra.plugin.jdbc.duckdb.Query',
   kind: 'runnable',
   title: 'Query DuckDB',
-  properties: {
-    url: { type: 'string' },
-    sql: { type: 'string' },
-    inputFiles: { anyOf: [{ type: 'object' }, { type: 'string' }] },
-    outputFiles: { type: 'array', items: { type: 'string' } },
-    databaseUri: { type: 'string' },
-    outputDbFile: { type: ['boolean', 'string'] },
-    fetchType: { enum: [...FETCH_TYPES] },
-    fetch: { type: 'boolean' },
-    fetchOne: { type: 'boolean' },
-    store: { type: 'boolean' },
-    fetchSize: { type: ['integer', 'string'] },
-    parameters: { type: 'object' },
-    timeZoneId: { type: 'string' },
-    username: { type: 'string' },
-    password: { type: 'string' },
-    afterSQL: { type: 'string' },
-  },
-  required: ['sql'],
+  description: "Runs `sql` in an embedded DuckDB (in memory, or the database file of `url`/`databaseUri`) whose working directory holds `inputFiles`, so `read_csv_auto('{{ workingDir }}/data.csv')` works. Files matching `outputFiles` are kept, and the result becomes outputs by `fetchType`.",
+  properties: Type.Object({
+    url: Type.Optional(Type.String({ description: 'jdbc:duckdb: (in memory) or jdbc:duckdb:/path/to.db.' })),
+    sql: Type.String({ description: 'The SQL to run; may use {{ workingDir }}.' }),
+    inputFiles: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String()], { description: 'Files to write first: relative path → content or kestra:// URI.' })),
+    outputFiles: Type.Optional(Type.Array(Type.String(), { description: 'Files to keep.' })),
+    databaseUri: Type.Optional(Type.String({ description: 'kestra:// URI of a database file to open.' })),
+    outputDbFile: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { description: 'Keep the database file (output databaseUri).' })),
+    ...FETCH_PROPERTIES,
+    fetchSize: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+    parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    timeZoneId: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    afterSQL: Type.Optional(Type.String()),
+  }),
+  outputs: Type.Object({
+    ...FETCH_OUTPUTS,
+    outputFiles: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Kept files: name → kestra:// URI.' })),
+    databaseUri: Type.Optional(Type.String({ description: 'kestra:// URI of the database file (outputDbFile).' })),
+  }),
+  examples: [{ title: 'Aggregate a JSON file', code: 'id: stats\ntype: io.kestra.plugin.jdbc.duckdb.Query\ninputFiles:\n  products.json: \'[{"price": 3}, {"price": 5}]\'\nsql: SELECT avg(price) AS average FROM read_json_auto(\'{{ workingDir }}/products.json\')\nfetchType: FETCH_ONE' }],
   // `sql` and `inputFiles` may use {{ workingDir }}, known only once the directory exists.
   unrendered: ['sql', 'inputFiles'],
   async run(ctx) {
@@ -100,7 +90,7 @@ export const duckdbQuery: TaskPlugin<DuckDbProps> = {
     if (flag(ctx.props.outputDbFile) && path !== ':memory:') outputs.databaseUri = await ctx.storage.putFile('database.duckdb', { file: path });
     return { outputs };
   },
-};
+});
 
 function flag(value: boolean | string | undefined): boolean {
   return value === true || value === 'true';

@@ -1,9 +1,26 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { Enum, Type } from '../../contract/index.ts';
 import type { TaskContext } from '../types.ts';
 
 /** What a JDBC query returns (Kestra's `fetchType`). */
 export const FETCH_TYPES = ['NONE', 'FETCH', 'FETCH_ONE', 'STORE'] as const;
 export type FetchType = (typeof FETCH_TYPES)[number];
+
+/** `fetchType` and its deprecated booleans, shared by the JDBC queries. */
+export const FETCH_PROPERTIES = {
+  fetchType: Type.Optional(Enum(FETCH_TYPES, { description: 'NONE, FETCH (rows), FETCH_ONE (row) or STORE (a file).' })),
+  fetch: Type.Optional(Type.Boolean({ deprecated: true, description: 'Deprecated: fetchType FETCH.' })),
+  fetchOne: Type.Optional(Type.Boolean({ deprecated: true, description: 'Deprecated: fetchType FETCH_ONE.' })),
+  store: Type.Optional(Type.Boolean({ deprecated: true, description: 'Deprecated: fetchType STORE.' })),
+};
+
+/** The outputs of a query by fetchType. */
+export const FETCH_OUTPUTS = {
+  row: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The first row (FETCH_ONE).' })),
+  rows: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'The rows (FETCH).' })),
+  uri: Type.Optional(Type.String({ description: 'kestra:// URI of the rows, one JSON value per line (STORE).' })),
+  size: Type.Optional(Type.Integer({ description: 'The number of rows.' })),
+};
 
 /** `fetchType`, or the deprecated booleans `fetch`, `fetchOne`, `store`. */
 export function fetchTypeOf(props: { fetchType?: FetchType; fetch?: boolean; fetchOne?: boolean; store?: boolean }): FetchType {

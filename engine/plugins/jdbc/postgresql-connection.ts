@@ -5,40 +5,30 @@
  * Position / Where), so users read what they would read in Kestra.
  */
 import type postgres from 'postgres';
-import { TaskFailure, type JsonSchema, type TaskContext } from '../types.ts';
+import { Type, type Static } from '../../contract/index.ts';
+import { TaskFailure, type TaskContext } from '../types.ts';
 import { JdbcUrlError, parsePostgresJdbcUrl, redactJdbcUrl } from './jdbc-url.ts';
 import { lineAndColumn } from './postgresql-statements.ts';
 import { kestraTypeParsers, registerArrayTypes } from './postgresql-values.ts';
 
-/** Connection properties shared by every PostgreSQL task (Kestra's PostgresConnectionInterface). */
-export interface PostgresConnectionProps {
-  url: string;
-  username?: string;
-  password?: string;
-  ssl?: boolean;
-  sslMode?: string;
-  sslRootCert?: string;
-  sslCert?: string;
-  sslKey?: string;
-  sslKeyPassword?: string;
-  timeZoneId?: string;
-}
-
 export const SSL_MODES = ['DISABLE', 'ALLOW', 'PREFER', 'REQUIRE', 'VERIFY_CA', 'VERIFY_FULL'] as const;
 
-/** JSON schema of the connection properties. */
-export const POSTGRES_CONNECTION_SCHEMA: Record<string, JsonSchema> = {
-  url: { type: 'string' },
-  username: { type: 'string' },
-  password: { type: 'string' },
-  ssl: { type: ['boolean', 'string'] },
-  sslMode: { type: 'string' },
-  sslRootCert: { type: 'string' },
-  sslCert: { type: 'string' },
-  sslKey: { type: 'string' },
-  sslKeyPassword: { type: 'string' },
-  timeZoneId: { type: 'string' },
+/** Connection properties shared by every PostgreSQL task (Kestra's PostgresConnectionInterface). */
+export const POSTGRES_CONNECTION_SCHEMA = {
+  url: Type.Optional(Type.String({ description: 'The JDBC URL, jdbc:postgresql://host:port/database.' })),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  ssl: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { description: 'Connect with TLS.' })),
+  sslMode: Type.Optional(Type.String({ description: `One of ${SSL_MODES.join(', ')}.` })),
+  sslRootCert: Type.Optional(Type.String({ description: 'PEM of the CA to trust.' })),
+  sslCert: Type.Optional(Type.String({ description: 'PEM of the client certificate.' })),
+  sslKey: Type.Optional(Type.String({ description: 'PEM of the client key.' })),
+  sslKeyPassword: Type.Optional(Type.String()),
+  timeZoneId: Type.Optional(Type.String({ description: 'Zone for dates without one.' })),
 };
+
+const PostgresConnection = Type.Object(POSTGRES_CONNECTION_SCHEMA);
+export type PostgresConnectionProps = Static<typeof PostgresConnection>;
 
 export type PostgresSql = postgres.Sql<Record<string, never>>;
 

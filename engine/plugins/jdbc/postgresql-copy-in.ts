@@ -1,11 +1,8 @@
 import { pipeline } from 'node:stream/promises';
-import { TaskFailure, type TaskPlugin } from '../types.ts';
+import { Type } from '../../contract/index.ts';
+import { TaskFailure, defineTask } from '../types.ts';
 import { postgresFailure, withPostgres } from './postgresql-connection.ts';
-import { COPY_SCHEMA, copyStatement, startCopy, type CopyProps } from './postgresql-copy.ts';
-
-interface CopyInProps extends CopyProps {
-  from: string;
-}
+import { COPY_SCHEMA, copyStatement, startCopy } from './postgresql-copy.ts';
 
 /** Bytes per COPY data message: storage streams read 64 KiB at a time. */
 const BATCH_BYTES = 1 << 20;
@@ -16,12 +13,14 @@ const BATCH_BYTES = 1 << 20;
  * bad line leaves the table as it was; the failure carries PostgreSQL's message with its
  * `COPY table, line N` context.
  */
-export const postgresqlCopyIn: TaskPlugin<CopyInProps> = {
+export const postgresqlCopyIn = defineTask({
   type: 'io.kestra.plugin.jdbc.postgresql.CopyIn',
   kind: 'runnable',
   title: 'Load a file into a PostgreSQL table',
-  properties: { ...COPY_SCHEMA, from: { type: 'string' } },
-  required: ['from', 'table'],
+  description: 'Streams a file of internal storage (`from`, a kestra:// URI) into `COPY table FROM STDIN` with the given format and options, never holding it whole in memory. COPY is one statement: a bad line leaves the table as it was, and the failure names the line.',
+  properties: Type.Object({ ...COPY_SCHEMA, table: Type.String({ description: 'The table to load.' }), from: Type.String({ description: 'kestra:// URI of the file.' }) }),
+  outputs: Type.Object({ rowCount: Type.Integer({ description: 'Rows loaded.' }) }),
+  examples: [{ title: 'Load a downloaded CSV', code: 'id: load\ntype: io.kestra.plugin.jdbc.postgresql.CopyIn\nurl: jdbc:postgresql://127.0.0.1:5432/shop\nusername: postgres\nfrom: "{{ outputs.download.uri }}"\ntable: orders\nformat: CSV\nheader: true' }],
   async run(ctx) {
     const statement = copyStatement(ctx.props, {}, 'FROM STDIN');
     let source: NodeJS.ReadableStream & { destroy?(): void };
@@ -50,7 +49,7 @@ export const postgresqlCopyIn: TaskPlugin<CopyInProps> = {
       source.destroy?.();
     }
   },
-};
+});
 
 /**
  * The file in 1 MiB pieces: postgres.js spends its CPU per message, so 16× fewer messages cost a

@@ -1,13 +1,10 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TaskPlugin } from '../types.ts';
+import { Type } from '../../contract/index.ts';
+import { defineTask } from '../types.ts';
 import { postgresFailure, withPostgres } from './postgresql-connection.ts';
-import { COPY_SCHEMA, copyStatement, startCopy, type CopyProps } from './postgresql-copy.ts';
-
-interface CopyOutProps extends CopyProps {
-  sql?: string;
-}
+import { COPY_SCHEMA, copyStatement, startCopy } from './postgresql-copy.ts';
 
 const EXTENSIONS = { CSV: 'csv', TEXT: 'txt', BINARY: 'bin' } as const;
 
@@ -15,11 +12,14 @@ const EXTENSIONS = { CSV: 'csv', TEXT: 'txt', BINARY: 'bin' } as const;
  * io.kestra.plugin.jdbc.postgresql.CopyOut: `COPY (sql) TO STDOUT` (or `COPY table …`) into a file
  * in internal storage → outputs `uri` and `rowCount`.
  */
-export const postgresqlCopyOut: TaskPlugin<CopyOutProps> = {
+export const postgresqlCopyOut = defineTask({
   type: 'io.kestra.plugin.jdbc.postgresql.CopyOut',
   kind: 'runnable',
   title: 'Copy a PostgreSQL query or table to a file',
-  properties: { ...COPY_SCHEMA, sql: { type: 'string' } },
+  description: "Runs `COPY (sql) TO STDOUT` (or `COPY table TO STDOUT`) and stores the result as a file in internal storage, in the COPY format asked for; outputs its `uri` and `rowCount`.",
+  properties: Type.Object({ ...COPY_SCHEMA, sql: Type.Optional(Type.String({ description: 'The query to copy; else `table`.' })) }),
+  outputs: Type.Object({ uri: Type.String({ description: 'kestra:// URI of the file.' }), rowCount: Type.Integer({ description: 'Rows copied.' }) }),
+  examples: [{ title: 'Export a query as CSV', code: 'id: export\ntype: io.kestra.plugin.jdbc.postgresql.CopyOut\nurl: jdbc:postgresql://127.0.0.1:5432/shop\nusername: postgres\nsql: SELECT * FROM orders\nformat: CSV\nheader: true' }],
   async run(ctx) {
     const sql = ctx.props.sql?.trim() ? ctx.props.sql : undefined;
     const statement = copyStatement(ctx.props, { query: sql }, 'TO STDOUT');
@@ -48,4 +48,4 @@ export const postgresqlCopyOut: TaskPlugin<CopyOutProps> = {
     await rm(path, { force: true });
     return { outputs: { uri, rowCount } };
   },
-};
+});

@@ -2,51 +2,39 @@
  * What CopyIn and CopyOut share (Kestra's AbstractCopy): the `COPY` options and the statement built
  * from them, and a way to learn how a postgres.js COPY stream really ended.
  */
-import { TaskFailure, type JsonSchema } from '../types.ts';
-import { POSTGRES_CONNECTION_SCHEMA, type PostgresConnectionProps, type PostgresSession } from './postgresql-connection.ts';
+import { Enum, Type, type Static } from '../../contract/index.ts';
+import { TaskFailure } from '../types.ts';
+import { POSTGRES_CONNECTION_SCHEMA, type PostgresSession } from './postgresql-connection.ts';
 
 export const COPY_FORMATS = ['TEXT', 'CSV', 'BINARY'] as const;
 export type CopyFormat = (typeof COPY_FORMATS)[number];
 
-export interface CopyProps extends PostgresConnectionProps {
-  table?: string;
-  columns?: string[];
-  format?: CopyFormat;
-  oids?: boolean;
-  freeze?: boolean;
-  delimiter?: string;
-  nullString?: string;
-  header?: boolean;
-  quote?: string;
-  escape?: string;
-  forceQuote?: string[];
-  forceNotNull?: string[];
-  forceNull?: string[];
-  encoding?: string;
-}
+const names = () => Type.Optional(Type.Array(Type.String()));
+const oneCharacter = () => Type.Optional(Type.String());
+const bool = () => Type.Optional(Type.Union([Type.Boolean(), Type.String()]));
 
-const names = { type: 'array', items: { type: 'string' } };
-const oneCharacter = { type: 'string' };
-
-/** JSON schema of the COPY properties (connection included). */
-export const COPY_SCHEMA: Record<string, JsonSchema> = {
+/** The COPY properties (connection included), Kestra's AbstractCopy. */
+export const COPY_SCHEMA = {
   ...POSTGRES_CONNECTION_SCHEMA,
-  table: { type: 'string' },
-  columns: names,
-  format: { enum: [...COPY_FORMATS] },
-  oids: { type: ['boolean', 'string'] },
-  freeze: { type: ['boolean', 'string'] },
-  delimiter: oneCharacter,
-  nullString: { type: 'string' },
-  header: { type: ['boolean', 'string'] },
-  quote: oneCharacter,
-  escape: oneCharacter,
-  forceQuote: names,
-  forceNotNull: names,
-  forceNull: names,
-  encoding: { type: 'string' },
-  socketTimeout: { type: ['integer', 'string'] },
+  table: Type.Optional(Type.String({ description: 'The table.' })),
+  columns: names(),
+  format: Type.Optional(Enum(COPY_FORMATS, { description: 'TEXT (default), CSV or BINARY.' })),
+  oids: bool(),
+  freeze: bool(),
+  delimiter: oneCharacter(),
+  nullString: Type.Optional(Type.String()),
+  header: bool(),
+  quote: oneCharacter(),
+  escape: oneCharacter(),
+  forceQuote: names(),
+  forceNotNull: names(),
+  forceNull: names(),
+  encoding: Type.Optional(Type.String()),
+  socketTimeout: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
 };
+
+const Copy = Type.Object(COPY_SCHEMA);
+export type CopyProps = Static<typeof Copy>;
 
 /**
  * `COPY table (cols) FROM STDIN WITH (…)` or `COPY (query) TO STDOUT WITH (…)`, option by option as

@@ -1,26 +1,17 @@
-import type { TaskPlugin } from '../types.ts';
-import { FETCH_TYPES, fetchTypeOf, type FetchType } from './fetch.ts';
-import { POSTGRES_CONNECTION_SCHEMA, withPostgres, type PostgresConnectionProps } from './postgresql-connection.ts';
+import { Type } from '../../contract/index.ts';
+import { defineTask } from '../types.ts';
+import { FETCH_OUTPUTS, FETCH_PROPERTIES, fetchTypeOf } from './fetch.ts';
+import { POSTGRES_CONNECTION_SCHEMA, withPostgres } from './postgresql-connection.ts';
 import { splitStatements } from './postgresql-statements.ts';
 import { inTransaction, runStatements, type StatementOutput } from './postgresql-statement-runner.ts';
 
-export interface PostgresQueryProps extends PostgresConnectionProps {
-  sql: string;
-  parameters?: Record<string, unknown>;
-  afterSQL?: string;
-  fetchType?: FetchType;
-  fetch?: boolean;
-  fetchOne?: boolean;
-  store?: boolean;
-}
-
 /** Properties of Kestra's JDBC queries that change nothing here (rows stream as they arrive). */
 export const ACCEPTED_QUERY_TUNING = {
-  fetchSize: { type: ['integer', 'string'] },
-  autoCommit: { type: ['boolean', 'string'] },
-  connectionPooling: { type: ['boolean', 'string'] },
-  connectionPoolSize: { type: ['integer', 'string'] },
-} as const;
+  fetchSize: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+  autoCommit: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+  connectionPooling: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+  connectionPoolSize: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+};
 
 /**
  * io.kestra.plugin.jdbc.postgresql.Query: runs `sql` on its own connection. Several statements run
@@ -28,22 +19,21 @@ export const ACCEPTED_QUERY_TUNING = {
  * `uri`, `size` by `fetchType`) are those of the last statement that returned rows. `:name`
  * placeholders are bound from `parameters`; `afterSQL` runs in the same transaction.
  */
-export const postgresqlQuery: TaskPlugin<PostgresQueryProps> = {
+export const postgresqlQuery = defineTask({
   type: 'io.kestra.plugin.jdbc.postgresql.Query',
   kind: 'runnable',
   title: 'Query PostgreSQL',
-  properties: {
+  description: 'Runs `sql` on its own connection to PostgreSQL (`url`, `username`, `password`, TLS settings). Several statements run in order in one transaction; the result of the last statement returning rows becomes the outputs by `fetchType`: `row`, `rows`, or a stored file `uri`, with `size`. `:name` placeholders are bound from `parameters`; `afterSQL` runs in the same transaction.',
+  properties: Type.Object({
     ...POSTGRES_CONNECTION_SCHEMA,
-    sql: { type: 'string' },
-    parameters: { type: 'object' },
-    afterSQL: { type: 'string' },
-    fetchType: { enum: [...FETCH_TYPES] },
-    fetch: { type: 'boolean' },
-    fetchOne: { type: 'boolean' },
-    store: { type: 'boolean' },
+    sql: Type.String({ description: 'The SQL to run.' }),
+    parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Values for :name placeholders.' })),
+    afterSQL: Type.Optional(Type.String({ description: 'SQL run after, in the same transaction.' })),
+    ...FETCH_PROPERTIES,
     ...ACCEPTED_QUERY_TUNING,
-  },
-  required: ['sql'],
+  }),
+  outputs: Type.Object(FETCH_OUTPUTS),
+  examples: [{ title: 'Fetch one row', code: 'id: count\ntype: io.kestra.plugin.jdbc.postgresql.Query\nurl: jdbc:postgresql://127.0.0.1:5432/shop\nusername: postgres\npassword: "{{ secret(\'DB_PASSWORD\') }}"\nsql: SELECT count(*) AS n FROM orders WHERE day = :day\nparameters:\n  day: "{{ execution.startDate | date(\'yyyy-MM-dd\') }}"\nfetchType: FETCH_ONE' }],
   async run(ctx) {
     const fetchType = fetchTypeOf(ctx.props);
     const { sql, afterSQL, parameters } = ctx.props;
@@ -68,4 +58,4 @@ export const postgresqlQuery: TaskPlugin<PostgresQueryProps> = {
     );
     return { outputs: fetchType === 'NONE' ? {} : { ...outputs } };
   },
-};
+});

@@ -27,15 +27,15 @@ postgresService.describe('PostgreSQL plugins against a real server', () => {
     await database?.drop();
   });
 
-  async function run<P>(plugin: TaskPlugin<P>, props: Record<string, unknown>) {
-    const context = await createTempDirTaskContext<P>({ url, username: 'postgres', ...props } as P);
+  async function run(plugin: TaskPlugin, props: Record<string, unknown>) {
+    const context = await createTempDirTaskContext<Record<string, unknown>>({ url, username: 'postgres', ...props });
     contexts.push(context as TempDirTaskContext<unknown>);
     const result = await plugin.run(context.ctx);
     return { outputs: (result ?? {}).outputs ?? {}, context };
   }
 
-  async function failure<P>(plugin: TaskPlugin<P>, props: Record<string, unknown>, prepare?: (c: TempDirTaskContext<P>) => Promise<void>) {
-    const context = await createTempDirTaskContext<P>({ url, username: 'postgres', ...props } as P);
+  async function failure(plugin: TaskPlugin, props: Record<string, unknown>, prepare?: (c: TempDirTaskContext<Record<string, unknown>>) => Promise<void>) {
+    const context = await createTempDirTaskContext<Record<string, unknown>>({ url, username: 'postgres', ...props });
     contexts.push(context as TempDirTaskContext<unknown>);
     await prepare?.(context);
     const error = await plugin.run(context.ctx).then(() => undefined, (e: unknown) => e);
@@ -250,8 +250,8 @@ postgresService.describe('PostgreSQL plugins against a real server', () => {
     });
   });
 
-  async function runWithFile<P>(plugin: TaskPlugin<P>, props: Record<string, unknown>, name: string, content: string) {
-    const context = await createTempDirTaskContext<P>({ url, username: 'postgres', ...props } as P);
+  async function runWithFile(plugin: TaskPlugin, props: Record<string, unknown>, name: string, content: string) {
+    const context = await createTempDirTaskContext<Record<string, unknown>>({ url, username: 'postgres', ...props });
     contexts.push(context as TempDirTaskContext<unknown>);
     (context.ctx.props as { from: string }).from = await context.putStorageFile(name, content);
     const result = await plugin.run(context.ctx);

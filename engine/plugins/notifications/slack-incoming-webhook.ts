@@ -1,6 +1,7 @@
+import { Empty, Type, type Static } from '../../contract/index.ts';
 import { parseIsoDuration } from '../../duration.ts';
 import { readBody, sendRequest, type HttpResponse, type HttpSettings } from '../core/http-client.ts';
-import { TaskFailure, type JsonSchema, type TaskContext, type TaskPlugin } from '../types.ts';
+import { TaskFailure, defineTask, type TaskContext } from '../types.ts';
 
 type Duration = string | number;
 
@@ -14,20 +15,18 @@ interface SlackOptions {
   headers?: Record<string, unknown>;
 }
 
-interface SlackIncomingWebhookProps {
-  url: string;
-  /** A JSON document, as text (YAML block) or, when written as a YAML map, as an object. */
-  payload?: string | Record<string, unknown>;
-  messageText?: string;
-  options?: SlackOptions;
-}
-
 /** The Slack SDK's default read timeout, which Kestra's plugin keeps. */
 const DEFAULT_READ_TIMEOUT_MS = 10_000;
 /** Kestra's default cap on the response body (10 MiB). */
 const DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024;
 
-const duration: JsonSchema = { anyOf: [{ type: 'string' }, { type: 'number' }] };
+const SlackIncomingWebhookProperties = Type.Object({
+  url: Type.String({minLength: 1}),
+  payload: Type.Optional(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())])),
+  messageText: Type.Optional(Type.String()),
+  options: Type.Optional(Type.Object({ connectTimeout: Type.Optional(Type.Union([Type.String(), Type.Number()])), readTimeout: Type.Optional(Type.Union([Type.String(), Type.Number()])), readIdleTimeout: Type.Optional(Type.Union([Type.String(), Type.Number()])), connectionPoolIdleTimeout: Type.Optional(Type.Union([Type.String(), Type.Number()])), maxContentLength: Type.Optional(Type.Union([Type.Integer(), Type.String()])), defaultCharset: Type.Optional(Type.String()), headers: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String()])) }, {additionalProperties: false})),
+});
+type SlackIncomingWebhookProps = Static<typeof SlackIncomingWebhookProperties>;
 
 /**
  * io.kestra.plugin.notifications.slack.SlackIncomingWebhook (now io.kestra.plugin.slack.notifications…):
@@ -35,30 +34,15 @@ const duration: JsonSchema = { anyOf: [{ type: 'string' }, { type: 'number' }] }
  * to an incoming-webhook URL. A non-2xx answer fails the task. The URL's path is the credential, so it
  * is masked and never written in a message.
  */
-export const slackIncomingWebhook: TaskPlugin<SlackIncomingWebhookProps> = {
+export const slackIncomingWebhook = defineTask({
   type: 'io.kestra.plugin.notifications.slack.SlackIncomingWebhook',
   aliases: ['io.kestra.plugin.slack.notifications.SlackIncomingWebhook', 'io.kestra.plugin.slack.SlackIncomingWebhook'],
   kind: 'runnable',
   title: 'Send a Slack message using an incoming webhook',
-  properties: {
-    url: { type: 'string', minLength: 1 },
-    payload: { anyOf: [{ type: 'string' }, { type: 'object' }] },
-    messageText: { type: 'string' },
-    options: {
-      type: 'object',
-      properties: {
-        connectTimeout: duration,
-        readTimeout: duration,
-        readIdleTimeout: duration,
-        connectionPoolIdleTimeout: duration,
-        maxContentLength: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
-        defaultCharset: { type: 'string' },
-        headers: { anyOf: [{ type: 'object', additionalProperties: true }, { type: 'string' }] },
-      },
-      additionalProperties: false,
-    },
-  },
-  required: ['url'],
+  properties: SlackIncomingWebhookProperties,
+  description: 'POSTs a message to a Slack incoming-webhook `url`: `payload`, a JSON document (blocks, attachments…), or `messageText`, plain text or Markdown sent as {"text": …}. A non-2xx answer fails the task. The URL\'s path is the credential, so it is masked and never written in a message.',
+  outputs: Empty(),
+  examples: [{ title: 'Example', code: 'id: notify\ntype: io.kestra.plugin.notifications.slack.SlackIncomingWebhook\nurl: "{{ secret(\'SLACK_WEBHOOK\') }}"\nmessageText: "Flow {{ flow.id }} ended"' }],
   async run(ctx) {
     const url = webhookUrl(ctx);
     const payload = slackPayload(ctx.props);
@@ -93,7 +77,7 @@ export const slackIncomingWebhook: TaskPlugin<SlackIncomingWebhookProps> = {
     }
     ctx.logger.info('Request succeeded');
   },
-};
+});
 
 /** The rendered URL, checked, with its secret parts registered for masking. */
 function webhookUrl(ctx: TaskContext<SlackIncomingWebhookProps>): URL {

@@ -3,7 +3,8 @@
  * properties rendered by the script layer instead of the executor, and the mapping of a task's
  * properties — deprecated ones included — onto a ScriptSpec.
  */
-import { TaskFailure, type JsonSchema } from '../types.ts';
+import { Dynamic, Enum, PluginRef, Type, type Static } from '../../contract/index.ts';
+import { TaskFailure } from '../types.ts';
 import { asStringList, type NamespaceFilesSpec, type ScriptSpec } from '../../scripts/index.ts';
 import { DOCKER_RUNNER_TYPE, PROCESS_RUNNER_TYPE, type TaskRunnerDef } from '../../runners/index.ts';
 
@@ -11,94 +12,68 @@ import { DOCKER_RUNNER_TYPE, PROCESS_RUNNER_TYPE, type TaskRunnerDef } from '../
 export const EXEC_SCRIPT_UNRENDERED = ['commands', 'beforeCommands', 'interpreter', 'inputFiles'] as const;
 
 /** A value that may also be written as an expression (Kestra's `Property<T>`). */
-export function dynamic(schema: JsonSchema): JsonSchema {
-  return { anyOf: [schema, { type: 'string' }] };
-}
+export const dynamic = Dynamic;
 
-const stringList: JsonSchema = { type: 'array', items: { type: 'string' } };
-
-const taskRunner: JsonSchema = {
-  type: 'object',
-  properties: { type: { type: 'string', minLength: 1 } },
-  required: ['type'],
-  additionalProperties: true,
-};
+const stringList = () => Type.Array(Type.String());
+const dynamicFlag = () => Dynamic(Type.Boolean());
 
 /** Kestra's deprecated DockerOptions (`docker:`), used only when `taskRunner` is not set. */
-const dockerOptions: JsonSchema = {
-  type: 'object',
-  properties: {
-    host: { type: 'string' },
-    config: { anyOf: [{ type: 'string' }, { type: 'object' }] },
-    credentials: { type: 'object' },
-    image: { type: 'string' },
-    user: { type: 'string' },
-    entryPoint: stringList,
-    extraHosts: stringList,
-    networkMode: { type: 'string' },
-    volumes: stringList,
-    pullPolicy: { enum: ['IF_NOT_PRESENT', 'ALWAYS', 'NEVER'] },
-    deviceRequests: { type: 'array' },
-    cpu: { type: 'object' },
-    memory: { type: 'object' },
-    shmSize: { type: 'string' },
-    privileged: { type: 'boolean' },
-  },
-  additionalProperties: true,
+const DockerOptions = Type.Object({
+  host: Type.Optional(Type.String()),
+  config: Type.Optional(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())])),
+  credentials: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  image: Type.Optional(Type.String()),
+  user: Type.Optional(Type.String()),
+  entryPoint: Type.Optional(stringList()),
+  extraHosts: Type.Optional(stringList()),
+  networkMode: Type.Optional(Type.String()),
+  volumes: Type.Optional(stringList()),
+  pullPolicy: Type.Optional(Enum(['IF_NOT_PRESENT', 'ALWAYS', 'NEVER'])),
+  deviceRequests: Type.Optional(Type.Array(Type.Unknown())),
+  cpu: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  memory: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  shmSize: Type.Optional(Type.String()),
+  privileged: Type.Optional(Type.Boolean()),
+}, { additionalProperties: true, deprecated: true, description: 'Deprecated: use `taskRunner` and `containerImage`.' });
+
+/** Kestra's NamespaceFiles block: namespace files copied into the working directory first. */
+export const NAMESPACE_FILES = Type.Object({
+  enabled: Type.Optional(dynamicFlag()),
+  include: Type.Optional(Dynamic(stringList())),
+  exclude: Type.Optional(Dynamic(stringList())),
+  namespaces: Type.Optional(Dynamic(stringList())),
+  folderPerNamespace: Type.Optional(dynamicFlag()),
+  ifExists: Type.Optional(Enum(['OVERWRITE', 'FAIL', 'WARN', 'IGNORE'])),
+}, { additionalProperties: false, description: 'Namespace files to copy into the working directory.' });
+
+/** Every AbstractExecScript property, current and deprecated (spread into each script task's `Type.Object`). */
+export const EXEC_SCRIPT_PROPERTIES = {
+  taskRunner: Type.Optional(PluginRef('runner', { description: 'Where the commands run: Process (this host) or Docker.' })),
+  containerImage: Type.Optional(Type.String({ description: 'The image for container runners.' })),
+  beforeCommands: Type.Optional(Dynamic(stringList(), { description: 'Commands run before the main ones.' })),
+  env: Type.Optional(Dynamic(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])), { description: 'Environment variables.' })),
+  warningOnStdErr: Type.Optional(dynamicFlag()),
+  interpreter: Type.Optional(Dynamic(stringList(), { description: 'The interpreter and its arguments; /bin/sh -c by default.' })),
+  failFast: Type.Optional(dynamicFlag()),
+  namespaceFiles: Type.Optional(NAMESPACE_FILES),
+  inputFiles: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String()], { description: 'Files to write first: relative path → content or kestra:// URI.' })),
+  outputFiles: Type.Optional(Dynamic(stringList(), { description: 'Globs of files to keep in internal storage.' })),
+  targetOS: Type.Optional(Enum(['LINUX', 'WINDOWS', 'AUTO'])),
+  runner: Type.Optional(Enum(['PROCESS', 'DOCKER'], { deprecated: true, description: 'Deprecated: use `taskRunner`.' })),
+  docker: Type.Optional(DockerOptions),
+  outputDirectory: Type.Optional(Dynamic(Type.Boolean(), { deprecated: true, description: 'Deprecated: OUTPUT_DIR is always available in Baton.' })),
 };
 
-/** Every AbstractExecScript property, current and deprecated. */
-export const EXEC_SCRIPT_PROPERTIES: Record<string, JsonSchema> = {
-  taskRunner,
-  containerImage: { type: 'string' },
-  beforeCommands: dynamic(stringList),
-  env: dynamic({ type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }),
-  warningOnStdErr: dynamic({ type: 'boolean' }),
-  interpreter: dynamic(stringList),
-  failFast: dynamic({ type: 'boolean' }),
-  namespaceFiles: {
-    type: 'object',
-    properties: {
-      enabled: dynamic({ type: 'boolean' }),
-      include: dynamic(stringList),
-      exclude: dynamic(stringList),
-      namespaces: dynamic(stringList),
-      folderPerNamespace: dynamic({ type: 'boolean' }),
-      ifExists: { enum: ['OVERWRITE', 'FAIL', 'WARN', 'IGNORE'] },
-    },
-    additionalProperties: false,
-  },
-  inputFiles: { anyOf: [{ type: 'object', additionalProperties: true }, { type: 'string' }] },
-  outputFiles: dynamic(stringList),
-  targetOS: { enum: ['LINUX', 'WINDOWS', 'AUTO'] },
-  /** Deprecated: use `taskRunner`. */
-  runner: { enum: ['PROCESS', 'DOCKER'] },
-  /** Deprecated: use `taskRunner` and `containerImage`. */
-  docker: dockerOptions,
-  /** Deprecated: OUTPUT_DIR is always available in Baton. */
-  outputDirectory: dynamic({ type: 'boolean' }),
-};
-
+const ExecScript = Type.Object(EXEC_SCRIPT_PROPERTIES);
 /** The AbstractExecScript properties as a plugin receives them. */
-export interface ExecScriptProps {
-  taskRunner?: TaskRunnerDef;
-  containerImage?: string;
-  beforeCommands?: string[] | string;
-  env?: Record<string, unknown> | string;
-  warningOnStdErr?: boolean | string;
-  interpreter?: string[] | string;
-  failFast?: boolean | string;
-  namespaceFiles?: Omit<NamespaceFilesSpec, 'enabled' | 'folderPerNamespace'> & {
-    enabled?: boolean | string;
-    folderPerNamespace?: boolean | string;
-  };
-  inputFiles?: Record<string, unknown> | string;
-  outputFiles?: string[] | string;
-  targetOS?: 'LINUX' | 'WINDOWS' | 'AUTO';
-  runner?: 'PROCESS' | 'DOCKER';
-  docker?: Record<string, unknown> & { image?: string };
-  outputDirectory?: boolean | string;
-}
+export type ExecScriptProps = Static<typeof ExecScript>;
+
+/** Kestra's ScriptOutput, the outputs of every script task. */
+export const SCRIPT_OUTPUTS = Type.Object({
+  exitCode: Type.Integer({ description: "The command's exit code." }),
+  vars: Type.Record(Type.String(), Type.Unknown(), { description: 'Outputs the script sent with the ::{"outputs":…}:: protocol.' }),
+  outputFiles: Type.Record(Type.String(), Type.String(), { description: 'Kept files: relative path → kestra:// URI.' }),
+});
 
 /**
  * The ScriptSpec fields common to all script plugins (everything but the commands).
@@ -119,17 +94,20 @@ export function execScriptSpec(props: ExecScriptProps, defaultImage: string): Om
     inputFiles: props.inputFiles,
     outputFiles: list(props.outputFiles, 'outputFiles'),
   };
-  if (props.namespaceFiles) {
-    spec.namespaceFiles = {
-      ...props.namespaceFiles,
-      enabled: flag(props.namespaceFiles.enabled, true),
-      folderPerNamespace: flag(props.namespaceFiles.folderPerNamespace, false),
-      include: list(props.namespaceFiles.include, 'namespaceFiles.include'),
-      exclude: list(props.namespaceFiles.exclude, 'namespaceFiles.exclude'),
-      namespaces: list(props.namespaceFiles.namespaces, 'namespaceFiles.namespaces'),
-    };
-  }
+  if (props.namespaceFiles) spec.namespaceFiles = namespaceFilesSpec(props.namespaceFiles);
   return spec;
+}
+
+/** A `namespaceFiles` block with its flags and lists read from their written or rendered forms. */
+export function namespaceFilesSpec(block: Static<typeof NAMESPACE_FILES>): NamespaceFilesSpec {
+  return {
+    ...block,
+    enabled: flag(block.enabled, true),
+    folderPerNamespace: flag(block.folderPerNamespace, false),
+    include: list(block.include, 'namespaceFiles.include'),
+    exclude: list(block.exclude, 'namespaceFiles.exclude'),
+    namespaces: list(block.namespaces, 'namespaceFiles.namespaces'),
+  };
 }
 
 function legacyTaskRunner(props: ExecScriptProps): TaskRunnerDef | undefined {

@@ -3,7 +3,8 @@
  * `dependencies` are installed. Both are shell snippets, so they work the same on the host and,
  * later, inside a container.
  */
-import { TaskFailure, type JsonSchema } from '../types.ts';
+import { Enum, Type, type Static } from '../../contract/index.ts';
+import { TaskFailure } from '../types.ts';
 import { shellQuote } from '../../scripts/index.ts';
 import { dynamic, list } from './exec-script.ts';
 
@@ -20,20 +21,17 @@ export const PYTHON_ENV: Readonly<Record<string, string>> = {
 /** Where `dependencies` are installed, relative to the working directory; put on PYTHONPATH. */
 export const PYTHON_PACKAGES_DIR = '.python-packages';
 
-export const PYTHON_PROPERTIES: Record<string, JsonSchema> = {
-  dependencies: dynamic({ type: 'array', items: { type: 'string' } }),
-  pythonVersion: { type: 'string' },
-  packageManager: { enum: ['UV', 'PIP'] },
-  dependencyCacheEnabled: dynamic({ type: 'boolean' }),
+/** The Python tasks' own properties (spread into their `Type.Object`). */
+export const PYTHON_PROPERTIES = {
+  dependencies: Type.Optional(dynamic(Type.Array(Type.String()), { description: 'Python packages to install first.' })),
+  pythonVersion: Type.Optional(Type.String({ description: 'The Python version to call, e.g. 3.12.' })),
+  packageManager: Type.Optional(Enum(['UV', 'PIP'], { description: 'How dependencies are installed (UV, falling back to PIP).' })),
+  /** Accepted for compatibility; Baton installs dependencies afresh for each run. */
+  dependencyCacheEnabled: Type.Optional(dynamic(Type.Boolean())),
 };
 
-export interface PythonProps {
-  dependencies?: string[] | string;
-  pythonVersion?: string;
-  packageManager?: 'UV' | 'PIP';
-  /** Accepted for compatibility; Baton installs dependencies afresh for each run. */
-  dependencyCacheEnabled?: boolean | string;
-}
+const Python = Type.Object(PYTHON_PROPERTIES);
+export type PythonProps = Static<typeof Python>;
 
 /** Shell variable holding the interpreter chosen by `pythonSelection`. */
 export const PYTHON_VARIABLE = 'BATON_PYTHON';

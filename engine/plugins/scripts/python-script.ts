@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { TaskPlugin } from '../types.ts';
+import { Type } from '../../contract/index.ts';
+import { defineTask } from '../types.ts';
 import { runScript } from '../../scripts/index.ts';
-import { EXEC_SCRIPT_PROPERTIES, EXEC_SCRIPT_UNRENDERED, execScriptSpec, type ExecScriptProps } from './exec-script.ts';
+import { EXEC_SCRIPT_PROPERTIES, EXEC_SCRIPT_UNRENDERED, SCRIPT_OUTPUTS, execScriptSpec } from './exec-script.ts';
 import {
-  PYTHON_DEFAULT_IMAGE, PYTHON_ENV, PYTHON_PROPERTIES, PYTHON_VARIABLE, pythonSetup, type PythonProps,
+  PYTHON_DEFAULT_IMAGE, PYTHON_ENV, PYTHON_PROPERTIES, PYTHON_VARIABLE, pythonSetup,
 } from './python-environment.ts';
 
 /**
@@ -11,16 +12,18 @@ import {
  * and runs it with `python` (or `python3` where only that exists). The script is used as written:
  * Kestra adds no prelude to it.
  */
-export const pythonScript: TaskPlugin<ExecScriptProps & PythonProps & { script: string }> = {
+export const pythonScript = defineTask({
   type: 'io.kestra.plugin.scripts.python.Script',
   kind: 'runnable',
   title: 'Run an inline Python script',
-  properties: {
+  description: 'Writes `script` to a .py file in the working directory and runs it with Python on a task runner, after installing `dependencies`. Outputs are sent by printing `::{"outputs": {…}}::` (what Kestra.outputs() does).',
+  properties: Type.Object({
     ...EXEC_SCRIPT_PROPERTIES,
     ...PYTHON_PROPERTIES,
-    script: { type: 'string', minLength: 1 },
-  },
-  required: ['script'],
+    script: Type.String({ minLength: 1, description: 'The Python script.' }),
+  }),
+  outputs: SCRIPT_OUTPUTS,
+  examples: [{ title: 'Send an output', code: 'id: compute\ntype: io.kestra.plugin.scripts.python.Script\ntaskRunner:\n  type: io.kestra.plugin.core.runner.Process\nscript: |\n  import json\n  print("::" + json.dumps({"outputs": {"answer": 42}}) + "::")' }],
   unrendered: [...EXEC_SCRIPT_UNRENDERED, 'script'],
   async run(ctx) {
     const spec = execScriptSpec(ctx.props, PYTHON_DEFAULT_IMAGE);
@@ -34,4 +37,4 @@ export const pythonScript: TaskPlugin<ExecScriptProps & PythonProps & { script: 
       commands: [`"$${PYTHON_VARIABLE}" "$WORKING_DIR/${name}"`],
     });
   },
-};
+});

@@ -50,11 +50,11 @@ describe('plugin definitions', () => {
     expect(pythonScript.type).toBe('io.kestra.plugin.scripts.python.Script');
     for (const plugin of [shellCommands, shellScript, pythonCommands, pythonScript]) {
       for (const name of ['runner', 'docker', 'outputDirectory', 'containerImage', 'taskRunner', 'targetOS', 'inputFiles', 'outputFiles', 'namespaceFiles', 'warningOnStdErr', 'failFast', 'interpreter', 'beforeCommands', 'env']) {
-        expect(plugin.properties, `${plugin.type}.${name}`).toHaveProperty(name);
+        expect(plugin.properties.properties, `${plugin.type}.${name}`).toHaveProperty(name);
       }
       expect(plugin.unrendered).toEqual(expect.arrayContaining(['commands', 'beforeCommands', 'interpreter', 'inputFiles']));
     }
-    expect(Object.keys(pythonScript.properties)).toEqual(expect.arrayContaining(['dependencies', 'pythonVersion', 'packageManager', 'dependencyCacheEnabled', 'script']));
+    expect(Object.keys(pythonScript.properties.properties)).toEqual(expect.arrayContaining(['dependencies', 'pythonVersion', 'packageManager', 'dependencyCacheEnabled', 'script']));
   });
 });
 
