@@ -9,7 +9,12 @@ interface Entry {
   /** When the first failure still counted happened; failures are forgotten `authLockoutMs` after it. */
   since: number;
   lockedUntil: number;
+  /** When an attempt refused during the lockout was last logged. */
+  refusalLoggedAt?: number;
 }
+
+/** Attempts refused during a lockout are logged at most this often per address (a flood would flood the log). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /** Addresses tracked at most: beyond, expired entries go first, then the oldest not locked out. */
 const MAX_ADDRESSES = 10_000;
@@ -40,12 +45,16 @@ export class AuthThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Milliseconds the address must still wait, or 0 when it may try. */
-  lockedFor(address: string): number {
+  /** Milliseconds the address must still wait (0 when it may try), and whether to log this refusal. */
+  lockedFor(address: string): { lockedMs: number; log: boolean } {
     const entry = this.entries.get(throttleKey(address));
-    const left = entry ? entry.lockedUntil - this.now() : 0;
-    if (left > 0) this.counters.lockedAttempts++;
-    return Math.max(0, left);
+    const now = this.now();
+    const left = entry ? entry.lockedUntil - now : 0;
+    if (!entry || left <= 0) return { lockedMs: 0, log: false };
+    this.counters.lockedAttempts++;
+    const log = entry.refusalLoggedAt === undefined || now - entry.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_MS;
+    if (log) entry.refusalLoggedAt = now;
+    return { lockedMs: left, log };
   }
 
   /** Counts a failure; says how many the address has and whether this one locked it out. */

@@ -186,10 +186,11 @@ export interface AuthGuard {
 /** 429 with Retry-After when the client's address is locked out; the address otherwise. */
 export function refuseIfLockedOut(guard: AuthGuard, c: Context): { address: string; lockedMs: number } {
   const address = guard.addressOf(c);
-  const lockedMs = guard.throttle.lockedFor(address);
+  const { lockedMs, log } = guard.throttle.lockedFor(address);
   if (lockedMs > 0) {
     c.header('Retry-After', String(Math.ceil(lockedMs / 1000)));
-    guard.log?.('warn', 'authentication attempt refused: address locked out', { address, retryAfterSeconds: Math.ceil(lockedMs / 1000) });
+    // Once a minute per address: /metrics counts every one (baton_auth_locked_attempts_total).
+    if (log) guard.log?.('warn', 'authentication attempts refused: address locked out', { address, retryAfterSeconds: Math.ceil(lockedMs / 1000) });
   }
   return { address, lockedMs };
 }

@@ -116,7 +116,9 @@ function originAllowed(policy: HostPolicy, claimed: string, host: string): boole
     return false;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  return url.host === host || policy.origins.has(url.origin);
+  // A client may spell the default port out in Host; URL drops it from the origin.
+  const withPort = `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+  return url.host === host || withPort === host || policy.origins.has(url.origin);
 }
 
 /** The name of `host[:port]`, lower case, IPv6 without brackets. */

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AuthThrottle } from '../../server/auth-throttle.ts';
 import { dashboardSessions } from '../../db/index.ts';
 import { createApp, type ServerDeps } from '../../server/index.ts';
 import { createSyncer, FlowStore, syncConfigFromEnv } from '../../sync/index.ts';
@@ -100,7 +101,9 @@ describeEachDatabase('authentication hardening', (open) => {
     const failures = logs.filter((l) => l.message === 'dashboard login failed');
     expect(failures.map((l) => l.data)).toEqual(Array.from({ length: FAILURES }, (_, i) => ({ address: '203.0.113.7', failures: i + 1 })));
     expect(logs.some((l) => l.level === 'warn' && /address locked out for 15 minutes after 5 failed attempts/.test(l.message))).toBe(true);
-    expect(logs.some((l) => l.message === 'authentication attempt refused: address locked out')).toBe(true);
+    // Attempts during the lockout are logged once a minute per address, and all counted.
+    expect((await attacker.post('/ui/login', { user: ADMIN.user, password: ADMIN.password })).status).toBe(429);
+    expect(logs.filter((l) => l.message === 'authentication attempts refused: address locked out')).toHaveLength(1);
     const logged = JSON.stringify(logs);
     for (let i = 1; i <= FAILURES; i++) expect(logged).not.toContain(`guess-${i}`);
     expect(logged).not.toContain(ADMIN.password);
@@ -195,5 +198,26 @@ describeEachDatabase('authentication hardening', (open) => {
     // binding is to the credentials, nothing else changed.
     const fresh = new Browser(restarted, '198.51.100.32');
     expect((await fresh.login('second-admin-password')).status).toBe(303);
+  });
+});
+
+describe('the lockout clock', () => {
+  it('forgets failures older than the window, and a lockout ends after BATON_LIMIT_AUTH_LOCKOUT_MS', () => {
+    let now = 1_000_000;
+    const throttle = new AuthThrottle({ authFailures: 3, authLockoutMs: 60_000 }, undefined, () => now);
+    throttle.fail('192.0.2.1', 'login');
+    throttle.fail('192.0.2.1', 'login');
+    now += 60_001;
+    // The first two are forgotten: this one starts a new count.
+    expect(throttle.fail('192.0.2.1', 'login')).toEqual({ failures: 1, lockedMs: 0 });
+    throttle.fail('192.0.2.1', 'login');
+    expect(throttle.fail('192.0.2.1', 'api-token')).toEqual({ failures: 3, lockedMs: 60_000 });
+    expect(throttle.lockedFor('192.0.2.1')).toEqual({ lockedMs: 60_000, log: true });
+    now += 30_000;
+    expect(throttle.lockedFor('192.0.2.1')).toEqual({ lockedMs: 30_000, log: false });
+    expect(throttle.lockedFor('192.0.2.2').lockedMs).toBe(0);
+    now += 30_000;
+    expect(throttle.lockedFor('192.0.2.1').lockedMs).toBe(0);
+    expect(throttle.counters).toMatchObject({ authFailures: { login: 4, 'api-token': 1 }, lockouts: 1, lockedAttempts: 2 });
   });
 });

@@ -69,6 +69,7 @@ describeEachDatabase('Host and Origin checks', (open) => {
     // Its own origin (any scheme: a TLS proxy may sit in front), or no browser at all.
     expect((await write({ origin: 'http://localhost' })).status).toBe(200);
     expect((await write({ origin: 'https://localhost' })).status).toBe(200);
+    expect((await write({ origin: 'http://localhost', host: 'localhost:80' })).status).toBe(200);
     expect((await write({ referer: 'http://localhost/ui/sync' })).status).toBe(200);
     expect((await write({})).status).toBe(200);
     // Reads are not writes: the browser's same-origin policy keeps their answers from other sites.
