@@ -361,6 +361,20 @@ const SCHEMAS: Record<string, Schema> = {
   SyncStatus: { type: 'object', properties: { repository: string, branch: string, state: string, lastAppliedCommit: { type: ['object', 'null'] }, errors: { type: 'array' } } },
 };
 
+/**
+ * What any route may answer before its handler runs (server/app.ts): a Host not allowed, a malformed
+ * parameter, a body over the limit; behind the credentials, a locked-out address.
+ */
+function commonResponses(route: string, op: Operation): Record<string, { description: string; content?: Record<string, Schema> }> {
+  return {
+    ...(op.responses[400] ? {} : { 400: error('A malformed parameter: NUL byte, broken percent-encoding, a number or date out of range') }),
+    ...(op.requestBody && !op.responses[413] ? { 413: error('Body over BATON_LIMIT_REQUEST_BODY_BYTES (uploads: BATON_LIMIT_UPLOAD_BYTES)') } : {}),
+    ...(op.open ? {} : { 429: error('Too many failed logins or API tokens from this address (BATON_LIMIT_AUTH_FAILURES): see Retry-After') }),
+    // Probes reach /healthz by the pod's IP: it answers any Host.
+    ...(route === '/healthz' ? {} : { 421: error('The Host is not one this server answers (BATON_ALLOWED_HOSTS, BATON_PUBLIC_URL)') }),
+  };
+}
+
 /** The OpenAPI 3.1 document of the API. */
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -381,7 +395,7 @@ export function openApiDocument(): Record<string, unknown> {
             }
           : {}),
         ...(op.requestBody ? { requestBody: op.requestBody } : {}),
-        responses: op.responses,
+        responses: { ...op.responses, ...commonResponses(route, op) },
       };
     }
   }
