@@ -5,7 +5,7 @@
  */
 export {
   Type, Dynamic, Empty, Enum, PluginRef, PluginRefList, PluginRefMap, TaskList, TaskListMap, PLUGIN_KIND_KEY,
-  nestedPlugins, propertiesOf, type Static, type TObject, type TSchema, type JsonSchema, type PluginKind, type ChildTask, type NestedPlugins,
+  nestedPlugins, nestedPluginsOf, propertiesOf, type Static, type TObject, type TSchema, type JsonSchema, type PluginKind, type ChildTask, type NestedPlugin, type NestedPlugins,
 } from './schema.ts';
 export { groupOf, type PluginDefinition, type PluginExample } from './definition.ts';
 export { PluginRegistry, DuplicatePluginError, type PluginLookup } from './registry.ts';

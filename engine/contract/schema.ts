@@ -37,18 +37,24 @@ export function Enum<const T extends readonly string[]>(values: T, options: Json
   return Type.Unsafe<T[number]>({ ...options, enum: [...values] });
 }
 
-/** One nested plugin of `kind` (`taskRunner: {type: …}`): its type is checked against that kind's registry. */
-export function PluginRef(kind: Exclude<PluginKind, 'task'>, options: JsonSchema = {}): TObject<{ type: TString }> {
-  return Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true, [PLUGIN_KIND_KEY]: kind, ...options });
+/** A nested plugin as the code receives it: its type and its own properties. */
+export type NestedPlugin = { type: string; [property: string]: unknown };
+
+/**
+ * One nested plugin of `kind` (`taskRunner: {type: …}`). The schema says only "a map": the validator
+ * checks its `type` against that kind's registry and the rest against that type's schema.
+ */
+export function PluginRef(kind: Exclude<PluginKind, 'task'>, options: JsonSchema = {}): TUnsafe<NestedPlugin> {
+  return Type.Unsafe<NestedPlugin>({ type: 'object', properties: { type: { type: 'string', minLength: 1 } }, [PLUGIN_KIND_KEY]: kind, ...options });
 }
 
 /** A list of nested plugins of `kind` (`conditions: [{type: …}, …]`). */
-export function PluginRefList(kind: Exclude<PluginKind, 'task'>, options: JsonSchema = {}): TArray<TObject<{ type: TString }>> {
-  return Type.Array(PluginRef(kind), options);
+export function PluginRefList(kind: Exclude<PluginKind, 'task'>, options: JsonSchema = {}): TArray<TUnsafe<NestedPlugin>> {
+  return Type.Array(PluginRef(kind), { [PLUGIN_KIND_KEY]: kind, ...options });
 }
 
 /** A map of named nested plugins of `kind` (MultipleCondition's `conditions: {name: {type: …}}`). */
-export function PluginRefMap(kind: Exclude<PluginKind, 'task'>, options: JsonSchema = {}): TRecord<TString, TObject<{ type: TString }>> {
+export function PluginRefMap(kind: Exclude<PluginKind, 'task'>, options: JsonSchema = {}): TRecord<TString, TUnsafe<NestedPlugin>> {
   return Type.Record(Type.String(), PluginRef(kind), { [PLUGIN_KIND_KEY]: kind, ...options });
 }
 
@@ -84,8 +90,13 @@ export interface NestedPlugins {
 
 /** The properties of a schema that hold nested plugins, read from their PLUGIN_KIND_KEY annotation. */
 export function nestedPlugins(schema: TObject): NestedPlugins[] {
+  return nestedPluginsOf(schema.properties as Record<string, JsonSchema>);
+}
+
+/** The same, for a record of property schemas (a kind's common properties). */
+export function nestedPluginsOf(properties: Record<string, JsonSchema>): NestedPlugins[] {
   const out: NestedPlugins[] = [];
-  for (const [property, raw] of Object.entries(schema.properties as Record<string, JsonSchema>)) {
+  for (const [property, raw] of Object.entries(properties)) {
     const kind = raw[PLUGIN_KIND_KEY] as PluginKind | undefined;
     if (!kind) continue;
     out.push({ property, kind, shape: raw.type === 'array' ? 'list' : raw.patternProperties ? 'map' : 'one' });

@@ -13,10 +13,12 @@ import * as ajvFormats from 'ajv-formats';
 import * as ajvStandalone from 'ajv/dist/standalone/index.js';
 import { parseIsoDuration } from '../duration.ts';
 import { LOG_LEVELS } from '../logs/types.ts';
-import { propertiesOf, type JsonSchema } from '../contract/index.ts';
+import { PluginRefList, propertiesOf, type JsonSchema, type PluginDefinition, type PluginKind, type PluginRegistry } from '../contract/index.ts';
+import { TASKS } from '../plugins/registry.ts';
 import type { TaskPlugin } from '../plugins/types.ts';
+import { RUNNERS_REGISTRY } from '../runners/registry.ts';
 import { STATES } from '../state.ts';
-import type { ConditionType, TriggerType } from '../triggers/index.ts';
+import { CONDITIONS_REGISTRY, TRIGGERS_REGISTRY } from '../triggers/index.ts';
 import type { InputType } from './types.ts';
 import { taskListProperties } from './walk.ts';
 
@@ -165,7 +167,7 @@ export const TRIGGER_COMMON_PROPERTIES: Record<string, JsonSchema> = {
   id: { type: 'string', pattern: TASK_ID_PATTERN, 'x-message': 'trigger id must start with a letter or digit and hold only letters, digits, _ and -' },
   type: { type: 'string' },
   description: { type: 'string' },
-  conditions: { type: 'array', items: { type: 'object' } },
+  conditions: PluginRefList('condition') as JsonSchema,
   disabled: { type: 'boolean' },
   workerGroup: workerGroupSchema,
   logLevel: { enum: [...LOG_LEVELS] },
@@ -362,9 +364,48 @@ function evaluate(source: string): ValidateFunction {
   return validate;
 }
 
-const taskValidators = new WeakMap<TaskPlugin, ValidateFunction>();
-const triggerValidators = new WeakMap<TriggerType, ValidateFunction>();
-const conditionValidators = new WeakMap<ConditionType, ValidateFunction>();
+/** Properties every condition accepts besides its own. */
+export const CONDITION_COMMON_PROPERTIES: Record<string, JsonSchema> = { type: { type: 'string' }, description: { type: 'string' } };
+
+/** Properties every task runner accepts besides its own. */
+export const RUNNER_COMMON_PROPERTIES: Record<string, JsonSchema> = { type: { type: 'string' } };
+
+/** What the validator knows of each plugin kind: where its types are, and the properties all of them share. */
+export interface KindSpec {
+  registry: PluginRegistry<PluginDefinition>;
+  common: Record<string, JsonSchema>;
+  /** Required of every plugin of the kind, before its own required properties. */
+  required: readonly string[];
+  /** How one is named in messages. */
+  noun: string;
+}
+
+export const KINDS: Record<PluginKind, KindSpec> = {
+  task: { registry: TASKS, common: TASK_COMMON_PROPERTIES, required: ['id', 'type'], noun: 'task' },
+  trigger: { registry: TRIGGERS_REGISTRY, common: TRIGGER_COMMON_PROPERTIES, required: ['id', 'type'], noun: 'trigger' },
+  condition: { registry: CONDITIONS_REGISTRY, common: CONDITION_COMMON_PROPERTIES, required: ['type'], noun: 'condition' },
+  runner: { registry: RUNNERS_REGISTRY, common: RUNNER_COMMON_PROPERTIES, required: ['type'], noun: 'task runner' },
+};
+
+/**
+ * The JSON Schema of one plugin of `kind` as a flow writes it: the kind's common properties plus the
+ * plugin's own (templates accepted where a value is constrained), nothing else. Child task lists are
+ * checked for shape only: the validator walks into them.
+ */
+export function pluginSchema(kind: PluginKind, plugin: PluginDefinition): JsonSchema {
+  const own = propertiesOf(plugin.properties);
+  const properties: Record<string, JsonSchema> = { ...KINDS[kind].common };
+  for (const [name, schema] of Object.entries(own.properties)) properties[name] = acceptTemplates(schema);
+  if (kind === 'task') {
+    for (const { property, shape } of taskListProperties(plugin.type)) {
+      const declared = own.properties[property];
+      properties[property] = { ...taskListShape(shape), ...(declared && 'minItems' in declared ? { minItems: declared.minItems } : {}) };
+    }
+  }
+  return { type: 'object', required: [...KINDS[kind].required, ...own.required], properties, additionalProperties: false };
+}
+
+const pluginValidators = new WeakMap<PluginDefinition, ValidateFunction>();
 const inputValidators = new Map<InputType, ValidateFunction>();
 let flowValidator: ValidateFunction | undefined;
 
@@ -374,26 +415,24 @@ export function flowValidatorFn(): ValidateFunction {
   return flowValidator;
 }
 
-/** The JSON Schema of a task of this plugin: the common task properties plus the plugin's own, nothing else. */
-export function taskSchema(plugin: TaskPlugin): JsonSchema {
-  const own = propertiesOf(plugin.properties);
-  const properties: Record<string, JsonSchema> = { ...TASK_COMMON_PROPERTIES };
-  for (const [name, schema] of Object.entries(own.properties)) properties[name] = acceptTemplates(schema);
-  for (const { property, shape } of taskListProperties(plugin.type)) {
-    const declared = own.properties[property];
-    properties[property] = { ...taskListShape(shape), ...(declared && 'minItems' in declared ? { minItems: declared.minItems } : {}) };
-  }
-  return { type: 'object', required: ['id', 'type', ...own.required], properties, additionalProperties: false };
-}
-
-/** The compiled validator of a task of this plugin (compiled once per plugin). */
-export function taskValidatorFn(plugin: TaskPlugin): ValidateFunction {
-  let fn = taskValidators.get(plugin);
+/** The compiled validator of one plugin of `kind`, compiled once per plugin (and cached across processes). */
+export function pluginValidatorFn(kind: PluginKind, plugin: PluginDefinition): ValidateFunction {
+  let fn = pluginValidators.get(plugin);
   if (!fn) {
-    fn = compile(taskSchema(plugin));
-    taskValidators.set(plugin, fn);
+    fn = compile(pluginSchema(kind, plugin));
+    pluginValidators.set(plugin, fn);
   }
   return fn;
+}
+
+/** The JSON Schema of a task of this plugin: the common task properties plus the plugin's own, nothing else. */
+export function taskSchema(plugin: TaskPlugin): JsonSchema {
+  return pluginSchema('task', plugin);
+}
+
+/** The compiled validator of a task of this plugin. */
+export function taskValidatorFn(plugin: TaskPlugin): ValidateFunction {
+  return pluginValidatorFn('task', plugin);
 }
 
 let unknownTaskValidator: ValidateFunction | undefined;
@@ -401,30 +440,6 @@ let unknownTaskValidator: ValidateFunction | undefined;
 export function unknownTaskValidatorFn(): ValidateFunction {
   unknownTaskValidator ??= compile({ type: 'object', required: ['id', 'type'], properties: TASK_COMMON_PROPERTIES });
   return unknownTaskValidator;
-}
-
-/** The compiled validator of a trigger of this type: the common trigger properties plus the type's own. */
-export function triggerValidatorFn(trigger: TriggerType): ValidateFunction {
-  let fn = triggerValidators.get(trigger);
-  if (!fn) {
-    const properties: Record<string, JsonSchema> = { ...TRIGGER_COMMON_PROPERTIES };
-    for (const [name, schema] of Object.entries(trigger.properties)) properties[name] = acceptTemplates(schema);
-    fn = compile({ type: 'object', required: ['id', 'type', ...(trigger.required ?? [])], properties, additionalProperties: false });
-    triggerValidators.set(trigger, fn);
-  }
-  return fn;
-}
-
-/** The compiled validator of a condition of this type. */
-export function conditionValidatorFn(condition: ConditionType): ValidateFunction {
-  let fn = conditionValidators.get(condition);
-  if (!fn) {
-    const properties: Record<string, JsonSchema> = { type: { type: 'string' }, description: { type: 'string' } };
-    for (const [name, schema] of Object.entries(condition.properties)) properties[name] = acceptTemplates(schema);
-    fn = compile({ type: 'object', required: ['type', ...(condition.required ?? [])], properties, additionalProperties: false });
-    conditionValidators.set(condition, fn);
-  }
-  return fn;
 }
 
 /** The compiled validator of an input of this type. */

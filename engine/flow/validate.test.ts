@@ -619,7 +619,13 @@ describe('validateFlowSource: triggers', () => {
       '      timeWindow: {type: SLIDING_WINDOW, window: PT2H}',
       '      resetOnSuccess: false',
     );
-    expect(problems(source).map(formatProblem)).toEqual([]);
+    // The legacy names resolve to the current types, each with a warning that names the new one: never an error.
+    expect(errors(source).map(formatProblem)).toEqual([]);
+    expect(warnings(source).map((p) => [p.property, p.message])).toEqual([
+      ['triggers[1].type', "'io.kestra.core.models.triggers.types.Schedule' is an older name of trigger type 'io.kestra.plugin.core.trigger.Schedule': it still works, but write 'io.kestra.plugin.core.trigger.Schedule'"],
+      ['triggers[3].conditions[0].type', "'io.kestra.plugin.core.condition.ExecutionStatusCondition' is an older name of condition type 'io.kestra.plugin.core.condition.ExecutionStatus': it still works, but write 'io.kestra.plugin.core.condition.ExecutionStatus'"],
+      ['triggers[3].conditions[1].type', "'io.kestra.core.models.conditions.types.ExecutionNamespaceCondition' is an older name of condition type 'io.kestra.plugin.core.condition.ExecutionNamespace': it still works, but write 'io.kestra.plugin.core.condition.ExecutionNamespace'"],
+    ]);
   });
 
   it('checks cron: five fields, six with withSeconds, nicknames', () => {
@@ -696,6 +702,78 @@ describe('validateFlowSource: triggers', () => {
     expect(errors(triggers('  - cron: "@daily"')).map((p) => p.message)).toEqual([
       "missing required property 'id' for a trigger",
       "missing required property 'type' for a trigger",
+    ]);
+  });
+});
+
+describe('validateFlowSource: task runners and every nested plugin (issue #13)', () => {
+  const shell = (...runner: string[]) =>
+    yaml(...HEADER, 'tasks:', '  - id: sh', '    type: io.kestra.plugin.scripts.shell.Commands', '    commands: [echo hi]', '    taskRunner:', ...runner);
+
+  it('refuses a misspelt runner property at its key, with the closest property', () => {
+    const problem = onlyError(shell('      type: io.kestra.plugin.scripts.runner.docker.Docker', '      pullPolcy: NEVER'));
+    expect(problem).toMatchObject({ line: 9, column: 7, property: 'tasks[0].taskRunner.pullPolcy' });
+    expect(problem.message).toBe("unknown property 'pullPolcy' for task runner type io.kestra.plugin.scripts.runner.docker.Docker (did you mean 'pullPolicy'?)");
+  });
+
+  it('refuses an unknown runner type at its value, with the closest type', () => {
+    const problem = onlyError(shell('      type: io.kestra.plugin.core.runner.Proces'));
+    expect(problem).toMatchObject({ line: 8, column: 13, property: 'tasks[0].taskRunner.type' });
+    expect(problem.message).toBe("unknown task runner type 'io.kestra.plugin.core.runner.Proces' (did you mean 'io.kestra.plugin.core.runner.Process'?)");
+  });
+
+  it("checks a runner's values against its schema, templates accepted", () => {
+    expect(onlyError(shell('      type: io.kestra.plugin.scripts.runner.docker.Docker', '      pullPolicy: SOMETIMES')).message).toContain("'pullPolicy' must be one of IF_NOT_PRESENT, ALWAYS, NEVER");
+    expect(onlyError(shell('      type: io.kestra.plugin.scripts.runner.docker.Docker', '      memory: {memroy: 1GB}')).message).toContain("unknown property 'memroy'");
+    expect(onlyError(shell('      type: io.kestra.plugin.core.runner.Process', '      cpu: {cpus: 1}')).message).toContain("unknown property 'cpu' for task runner type io.kestra.plugin.core.runner.Process");
+    expect(onlyError(shell('      pullPolicy: NEVER')).message).toBe("missing required property 'type' for a task runner");
+    expect(errors(shell('      type: io.kestra.plugin.scripts.runner.docker.Docker', '      pullPolicy: "{{ inputs.policy }}"', '      cpu: {cpus: 1.5}', '      memory: {memory: 512MB}', '      fileHandlingStrategy: MOUNT'))).toEqual([]);
+  });
+
+  it('resolves an older runner name with a warning, never an error', () => {
+    const source = shell('      type: io.kestra.plugin.scripts.runner.docker.DockerTaskRunner');
+    expect(errors(source)).toEqual([]);
+    expect(warnings(source).map((p) => p.message)).toEqual([
+      "'io.kestra.plugin.scripts.runner.docker.DockerTaskRunner' is an older name of task runner type 'io.kestra.plugin.scripts.runner.docker.Docker': it still works, but write 'io.kestra.plugin.scripts.runner.docker.Docker'",
+    ]);
+  });
+
+  it('checks runner properties set by pluginDefaults, for the runner type itself', () => {
+    const source = yaml(
+      ...HEADER,
+      'pluginDefaults:',
+      '  - type: io.kestra.plugin.scripts.runner.docker.Docker',
+      '    values: {pullPolcy: NEVER}',
+      'tasks:',
+      ...LOG,
+    );
+    expect(onlyError(source).message).toBe("no property 'pullPolcy' exists in plugin 'io.kestra.plugin.scripts.runner.docker.Docker' (did you mean 'pullPolicy'?)");
+  });
+
+  it('resolves older task names and warns of deprecated properties and types', () => {
+    const source = yaml(
+      ...HEADER,
+      'tasks:',
+      '  - id: old',
+      '    type: io.kestra.core.tasks.log.Log',
+      '    message: hi',
+      '  - id: sh',
+      '    type: io.kestra.plugin.scripts.shell.Commands',
+      '    runner: PROCESS',
+      '    commands: [echo hi]',
+      'triggers:',
+      '  - id: f',
+      '    type: io.kestra.plugin.core.trigger.Flow',
+      '    conditions:',
+      '      - type: io.kestra.plugin.core.condition.MultipleCondition',
+      '        conditions:',
+      '          a: {type: io.kestra.plugin.core.condition.ExecutionStatus, in: [SUCCESS]}',
+    );
+    expect(errors(source)).toEqual([]);
+    expect(warnings(source).map((p) => `${p.property}: ${p.message}`)).toEqual([
+      "tasks[0].type: 'io.kestra.core.tasks.log.Log' is an older name of task type 'io.kestra.plugin.core.log.Log': it still works, but write 'io.kestra.plugin.core.log.Log'",
+      "tasks[1].runner: 'runner' is deprecated: use `taskRunner`.",
+      "triggers[0].conditions[0].type: condition type 'io.kestra.plugin.core.condition.MultipleCondition' is deprecated: Kestra replaced it with the Flow trigger's 'preconditions'",
     ]);
   });
 });

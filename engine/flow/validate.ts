@@ -9,10 +9,9 @@ import { DEFAULT_LIMITS, type Limits } from '../../config/index.ts';
 import { parseIsoDuration } from '../duration.ts';
 import { parseTyped } from '../inputs/index.ts';
 import { ENCRYPTION_KEY_VARIABLE } from '../secrets/encryption.ts';
-import { findPlugin, allTypeNames } from '../plugins/registry.ts';
-import {
-  allConditionTypeNames, allTriggerTypeNames, findCondition, findTrigger, type DefinitionIssue,
-} from '../triggers/index.ts';
+import { nestedPlugins, nestedPluginsOf, type PluginDefinition, type PluginKind } from '../contract/index.ts';
+import type { TaskPlugin } from '../plugins/types.ts';
+import type { ConditionType, DefinitionIssue, TriggerType } from '../triggers/index.ts';
 import { fileSizeProblem, taskTreeProblems } from './flow-limits.ts';
 import { parseYamlWithPositions, normaliseFlow, type SourceMap, type StringScalar } from './parse.ts';
 import { formatPath, type PathSegment } from './path.ts';
@@ -20,8 +19,7 @@ import { applyPluginDefaults } from './plugin-defaults.ts';
 import { sortProblems, type FlowProblem } from './problem.ts';
 import { describeSchemaErrors, describeValue, type SchemaSubject } from './schema-messages.ts';
 import {
-  conditionValidatorFn, flowValidatorFn, INPUT_TYPES, inputValidatorFn, isTemplate, RESERVED_FLOW_IDS, TASK_COMMON_PROPERTIES,
-  taskValidatorFn, triggerValidatorFn, unknownTaskValidatorFn,
+  flowValidatorFn, INPUT_TYPES, inputValidatorFn, isTemplate, KINDS, pluginValidatorFn, RESERVED_FLOW_IDS, unknownTaskValidatorFn,
 } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 import { templateProblems } from './template-check.ts';
@@ -414,14 +412,14 @@ class FlowChecker {
       }
       this.pluginDefaults.push({ type: entry.type, forced: entry.forced === true, values: usable });
       // Only an exact type can be checked property by property; a prefix covers many types.
-      const plugin = findPlugin(entry.type);
-      const trigger = plugin ? undefined : findTrigger(entry.type);
-      const known = plugin
-        ? [...Object.keys(TASK_COMMON_PROPERTIES), ...Object.keys(plugin.properties.properties), ...(plugin.kind === 'flowable' ? ['errors', 'finally'] : [])]
-        : trigger
-          ? ['description', 'conditions', 'disabled', 'workerGroup', 'logLevel', 'labels', 'stopAfter', 'logToFile', ...Object.keys(trigger.properties)]
-          : undefined;
-      if (!known) return;
+      const kind = (Object.keys(KINDS) as PluginKind[]).find((k) => KINDS[k].registry.find(entry.type as string));
+      if (!kind) return;
+      const plugin = KINDS[kind].registry.find(entry.type)!;
+      const known = [
+        ...Object.keys(KINDS[kind].common).filter((k) => k !== 'id' && k !== 'type'),
+        ...Object.keys(plugin.properties.properties),
+        ...(kind === 'task' && (plugin as TaskPlugin).kind === 'flowable' ? ['errors', 'finally'] : []),
+      ];
       for (const key of Object.keys(entry.values)) {
         if (!known.includes(key)) {
           // Reported here once, rather than again at every task the default would reach.
@@ -453,15 +451,13 @@ class FlowChecker {
         this.schema(unknownTaskValidatorFn(), entry, segments, { describe: 'task', noun: 'task' });
         return false;
       }
-      const plugin = findPlugin(type);
+      const plugin = this.resolveType('task', type, segments) as TaskPlugin | undefined;
       if (!plugin) {
-        const hint = didYouMean(type, allTypeNames());
-        this.report([...segments, 'type'], `unknown task type '${type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
         this.schema(unknownTaskValidatorFn(), entry, segments, { describe: `task type ${type}`, noun: 'task' });
         return false;
       }
       const effective = applyPluginDefaults(entry as Map_ & { type: string }, this.pluginDefaults);
-      this.schema(taskValidatorFn(plugin), effective, segments, { describe: `task type ${type}`, noun: 'task' }, entry);
+      this.checkPlugin('task', plugin, effective, entry, segments);
       this.checkRetry(effective.retry, [...segments, 'retry']);
       this.checkRecursiveCall(effective, plugin.properties.properties, segments);
       return undefined;
@@ -493,49 +489,80 @@ class FlowChecker {
         if (first) this.report([...base, 'id'], `duplicate trigger id '${trigger.id}': already used at ${formatPath(first)} (line ${this.line(first)})`);
         else ids.set(trigger.id, base);
       }
-      const triggerType = typeof trigger.type === 'string' ? findTrigger(trigger.type) : undefined;
+      const triggerType = typeof trigger.type === 'string' ? this.resolveType('trigger', trigger.type, base) as TriggerType | undefined : undefined;
       if (!triggerType) {
         // Without a known type there is no schema to check `id` against: say it here.
         if (trigger.id === undefined) this.report(base, "missing required property 'id' for a trigger");
-        if (typeof trigger.type !== 'string') {
-          this.report(base, "missing required property 'type' for a trigger");
-        } else {
-          const hint = didYouMean(trigger.type, allTriggerTypeNames());
-          this.report([...base, 'type'], `unknown trigger type '${trigger.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
-        }
+        if (typeof trigger.type !== 'string') this.report(base, "missing required property 'type' for a trigger");
         return;
       }
       const effective = applyPluginDefaults(trigger as Map_ & { type: string }, this.pluginDefaults);
-      this.schema(triggerValidatorFn(triggerType), effective, base, { describe: `trigger type ${trigger.type}`, noun: 'trigger' }, trigger);
-      this.definitionIssues(triggerType.validate?.(effective as never) ?? [], base);
-      for (const key of ['conditions', 'scheduleConditions']) {
-        const conditions = effective[key];
-        if (Array.isArray(conditions)) conditions.forEach((c, j) => this.checkCondition(c, [...base, key, j]));
-      }
+      this.checkPlugin('trigger', triggerType, effective, trigger, base);
       if (isMap(effective.inputs)) this.checkTriggerInputs(effective.inputs, [...base, 'inputs'], String(trigger.id));
     });
   }
 
-  private checkCondition(condition: unknown, base: PathSegment[]): void {
-    if (!isMap(condition)) return; // the trigger's schema already says conditions are maps
-    if (typeof condition.type !== 'string') {
-      this.report(base, "missing required property 'type' for a condition");
+  // ── any plugin: its type, its schema, its own rules, the plugins nested in it ──────────────────────
+
+  /**
+   * The plugin a type string names in `kind`'s registry. An older alias resolves with a warning; an
+   * unknown type is an error at the `type` value, with the closest known type as a hint.
+   */
+  private resolveType(kind: PluginKind, type: string, base: PathSegment[]): PluginDefinition | undefined {
+    const { registry, noun } = KINDS[kind];
+    const found = registry.lookup(type);
+    if (!found) {
+      const hint = registry.suggest(type);
+      this.report([...base, 'type'], `unknown ${noun} type '${type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+      return undefined;
+    }
+    if (found.alias) {
+      this.warn([...base, 'type'], `'${found.alias}' is an older name of ${noun} type '${found.plugin.type}': it still works, but write '${found.plugin.type}'`);
+    }
+    if (found.plugin.deprecated) this.warn([...base, 'type'], `${noun} type '${found.plugin.type}' is deprecated: ${found.plugin.deprecated}`);
+    return found.plugin;
+  }
+
+  /**
+   * One plugin of `kind` at `base`, defaults applied (`effective`) as written (`written`): its schema,
+   * deprecated properties, the rules a schema cannot say, then each plugin nested in it (a task's
+   * runner, a trigger's conditions, a condition's conditions), checked the same way.
+   */
+  private checkPlugin(kind: PluginKind, plugin: PluginDefinition, effective: Map_, written: Map_ | undefined, base: PathSegment[]): void {
+    const describe = `${KINDS[kind].noun} type ${String(written?.type ?? effective.type)}`;
+    this.schema(pluginValidatorFn(kind, plugin), effective, base, { describe, noun: KINDS[kind].noun }, written);
+    for (const [name, schema] of Object.entries(plugin.properties.properties as Record<string, Map_>)) {
+      if (schema.deprecated === true && written && name in written) {
+        const instead = typeof schema.description === 'string' ? `: ${schema.description.replace(/^Deprecated(?: since [^:]+)?:\s*/, '')}` : '';
+        this.warn([...base, name], `'${name}' is deprecated${instead}`, true);
+      }
+    }
+    const rules = (plugin as TriggerType | ConditionType).validate;
+    if (kind !== 'task' && rules) this.definitionIssues(rules(effective as never), base);
+    const nested = [...nestedPluginsOf(KINDS[kind].common), ...nestedPlugins(plugin.properties)].filter((n) => n.kind !== 'task');
+    for (const { property, kind: inner, shape } of nested) {
+      const value = effective[property];
+      const writtenValue = written?.[property];
+      if (shape === 'one') this.checkNested(inner, value, writtenValue, [...base, property]);
+      else if (shape === 'list' && Array.isArray(value)) {
+        value.forEach((item, j) => this.checkNested(inner, item, Array.isArray(writtenValue) ? writtenValue[j] : undefined, [...base, property, j]));
+      } else if (shape === 'map' && isMap(value)) {
+        for (const [key, item] of Object.entries(value)) this.checkNested(inner, item, isMap(writtenValue) ? writtenValue[key] : undefined, [...base, property, key]);
+      }
+    }
+  }
+
+  /** A plugin nested in another (`taskRunner: {type: …}`, a condition): a map with a known type of `kind`. */
+  private checkNested(kind: PluginKind, value: unknown, written: unknown, base: PathSegment[]): void {
+    // Not a map (a template, or a shape the owner's schema already refused): nothing more to say.
+    if (!isMap(value)) return;
+    if (typeof value.type !== 'string') {
+      this.report(base, `missing required property 'type' for a ${KINDS[kind].noun}`);
       return;
     }
-    const conditionType = findCondition(condition.type);
-    if (!conditionType) {
-      const hint = didYouMean(condition.type, allConditionTypeNames());
-      this.report([...base, 'type'], `unknown condition type '${condition.type}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
-      return;
-    }
-    const effective = applyPluginDefaults(condition as Map_ & { type: string }, this.pluginDefaults);
-    this.schema(conditionValidatorFn(conditionType), effective, base, { describe: `condition type ${condition.type}`, noun: 'condition' }, condition);
-    this.definitionIssues(conditionType.validate?.(effective) ?? [], base);
-    for (const { property, shape } of conditionType.nested ?? []) {
-      const nested = effective[property];
-      if (shape === 'list' && Array.isArray(nested)) nested.forEach((c, j) => this.checkCondition(c, [...base, property, j]));
-      if (shape === 'map' && isMap(nested)) for (const [key, c] of Object.entries(nested)) this.checkCondition(c, [...base, property, key]);
-    }
+    const plugin = this.resolveType(kind, value.type, base);
+    if (!plugin) return;
+    this.checkPlugin(kind, plugin, value, isMap(written) ? written : undefined, base);
   }
 
   /** Values a trigger passes to inputs: literal ones must fit the input's type, and the input must exist. */

@@ -5,10 +5,77 @@
  */
 import { isAbsolute } from 'node:path';
 import { InvalidDurationError, parseIsoDuration } from '../duration.ts';
+import { Empty, Enum, Type, type PluginDefinition } from '../contract/index.ts';
 import { RunnerError } from './types.ts';
 
 export type PullPolicy = 'IF_NOT_PRESENT' | 'ALWAYS' | 'NEVER';
 const PULL_POLICIES: readonly PullPolicy[] = ['IF_NOT_PRESENT', 'ALWAYS', 'NEVER'];
+
+const stringList = () => Type.Array(Type.String());
+/** A size such as 512MB, 1GB or a number of bytes (see parseBytes). */
+const size = () => Type.Union([Type.String(), Type.Number()]);
+const bool = () => Type.Union([Type.Boolean(), Type.String()]);
+
+/**
+ * The Docker runner's `taskRunner` properties: every property of Kestra's Docker task runner, so a
+ * Kestra flow validates unchanged, and nothing else — a misspelt one is refused, not ignored.
+ * `fileHandlingStrategy` and `resume` are accepted and have no effect here (Baton always binds the
+ * working directory and starts a new container).
+ */
+export const DOCKER_RUNNER_PROPERTIES = Type.Object({
+  host: Type.Optional(Type.String({ description: 'Docker API URI (unix:///… or tcp://host:port); DOCKER_HOST or the local socket by default.' })),
+  config: Type.Optional(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())], { description: 'A Docker config file (JSON) whose auths log in to registries.' })),
+  credentials: Type.Optional(Type.Object({
+    registry: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    auth: Type.Optional(Type.String()),
+    registryToken: Type.Optional(Type.String()),
+    identityToken: Type.Optional(Type.String()),
+  }, { additionalProperties: false, description: 'Login to the registry of the image.' })),
+  image: Type.Optional(Type.String({ description: "Overrides the task's containerImage (from the deprecated docker.image)." })),
+  user: Type.Optional(Type.String({ description: 'User in the container.' })),
+  entryPoint: Type.Optional(stringList()),
+  extraHosts: Type.Optional(stringList()),
+  networkMode: Type.Optional(Type.String({ description: 'host, none, bridge or a network name.' })),
+  portBindings: Type.Optional(stringList()),
+  volumes: Type.Optional(Type.Array(Type.String(), { description: '/host/path:/container/path[:ro]' })),
+  pullPolicy: Type.Optional(Enum(PULL_POLICIES, { description: 'When to pull the image (IF_NOT_PRESENT by default).' })),
+  deviceRequests: Type.Optional(Type.Array(Type.Object({
+    driver: Type.Optional(Type.String()),
+    count: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+    deviceIds: Type.Optional(stringList()),
+    capabilities: Type.Optional(Type.Array(stringList())),
+    options: Type.Optional(Type.Record(Type.String(), Type.String())),
+  }, { additionalProperties: false }))),
+  cpu: Type.Optional(Type.Object({ cpus: Type.Optional(Type.Union([Type.Number(), Type.String()])) }, { additionalProperties: false })),
+  memory: Type.Optional(Type.Object({
+    memory: Type.Optional(size()),
+    memorySwap: Type.Optional(size()),
+    memorySwappiness: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+    memoryReservation: Type.Optional(size()),
+    kernelMemory: Type.Optional(size()),
+    oomKillDisable: Type.Optional(bool()),
+  }, { additionalProperties: false })),
+  shmSize: Type.Optional(size()),
+  privileged: Type.Optional(bool()),
+  fileHandlingStrategy: Type.Optional(Enum(['VOLUME', 'MOUNT'], { description: 'Accepted for Kestra compatibility: Baton binds the working directory.' })),
+  delete: Type.Optional(bool()),
+  wait: Type.Optional(bool()),
+  killGracePeriod: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'SIGTERM to SIGKILL grace on kill, ISO-8601.' })),
+  resume: Type.Optional(bool()),
+}, { additionalProperties: false });
+
+/** The Docker task runner's definition in the plugin contract (its behaviour is docker.ts). */
+export const DOCKER_RUNNER_DEFINITION: PluginDefinition<typeof DOCKER_RUNNER_PROPERTIES> = {
+  type: 'io.kestra.plugin.scripts.runner.docker.Docker',
+  aliases: ['io.kestra.plugin.scripts.runner.docker.DockerTaskRunner'],
+  title: 'Run commands in Docker containers',
+  description: "Runs a script task's commands in a container of the task's `containerImage`, pulled as `pullPolicy` says, with the working directory bound in, CPU and memory limits, volumes, ports and devices. Kestra's default runner; Baton chooses it when a Docker engine answers.",
+  properties: DOCKER_RUNNER_PROPERTIES,
+  outputs: Empty(),
+  examples: [{ title: 'One CPU, 512 MB', code: 'type: io.kestra.plugin.scripts.runner.docker.Docker\npullPolicy: IF_NOT_PRESENT\ncpu:\n  cpus: 1\nmemory:\n  memory: 512MB' }],
+};
 
 /** Kestra's `credentials`: a login for the registry of the image. */
 export interface RegistryCredentials {

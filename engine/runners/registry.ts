@@ -1,4 +1,7 @@
+import { didYouMean, PluginRegistry, type PluginDefinition } from '../contract/index.ts';
+import { DOCKER_RUNNER_DEFINITION } from './docker-options.ts';
 import { DOCKER_RUNNER_TYPE, DockerRunner } from './docker.ts';
+import { PROCESS_RUNNER_DEFINITION } from './process-options.ts';
 import { PROCESS_RUNNER_TYPE, ProcessRunner } from './process.ts';
 import { RunnerError, type TaskRunner } from './types.ts';
 
@@ -11,8 +14,29 @@ export interface TaskRunnerDef {
   [option: string]: unknown;
 }
 
-/** Every task runner. Adding one is one entry here (and, to make it a default, one in DEFAULT_PREFERENCE). */
-const RUNNERS: readonly TaskRunner[] = [new DockerRunner(), new ProcessRunner()];
+/** A task runner in the plugin contract: its definition (schema, description, examples) and its implementation. */
+export interface RunnerPlugin extends PluginDefinition {
+  runner: TaskRunner;
+}
+
+/** Pairs a definition with its implementation; they must agree on the type string. */
+function runnerPlugin(definition: PluginDefinition, runner: TaskRunner): RunnerPlugin {
+  const missing = (runner.aliases ?? []).filter((alias) => !(definition.aliases ?? []).includes(alias));
+  if (definition.type !== runner.type || missing.length > 0) {
+    throw new Error(`task runner definition ${definition.type} does not match its implementation ${runner.type}`);
+  }
+  return { ...definition, runner };
+}
+
+/**
+ * Every task runner, read by type string or alias. Adding one is one entry here (and, to make it a
+ * default, one in DEFAULT_PREFERENCE).
+ */
+export const RUNNERS_REGISTRY = new PluginRegistry<RunnerPlugin>('runner', [
+  runnerPlugin(DOCKER_RUNNER_DEFINITION, new DockerRunner()),
+  runnerPlugin(PROCESS_RUNNER_DEFINITION, new ProcessRunner()),
+]);
+const RUNNERS: readonly TaskRunner[] = RUNNERS_REGISTRY.all().map((plugin) => plugin.runner);
 
 /**
  * Runner types tried in order for a task without `taskRunner`: the first available one wins.
@@ -20,7 +44,7 @@ const RUNNERS: readonly TaskRunner[] = [new DockerRunner(), new ProcessRunner()]
  */
 const DEFAULT_PREFERENCE: readonly string[] = [DOCKER_RUNNER_TYPE, PROCESS_RUNNER_TYPE];
 
-const byType = indexByType(RUNNERS);
+const byType = new Map(RUNNERS_REGISTRY.names().map((name) => [name, RUNNERS_REGISTRY.find(name)!.runner]));
 
 function indexByType(runners: readonly TaskRunner[]): Map<string, TaskRunner> {
   const index = new Map<string, TaskRunner>();
@@ -67,6 +91,7 @@ export async function resolveRunner(
 function lookup(type: string, source: string, runners: ReadonlyMap<string, TaskRunner>): TaskRunner {
   const runner = runners.get(type);
   if (runner) return runner;
-  const known = [...new Set([...runners.values()].map((r) => r.type))].join(', ');
-  throw new RunnerError('UNKNOWN_RUNNER', `unknown task runner '${type}' in ${source}; available: ${known}`);
+  const known = [...new Set([...runners.values()].map((r) => r.type))];
+  const hint = didYouMean(type, [...runners.keys()]);
+  throw new RunnerError('UNKNOWN_RUNNER', `unknown task runner '${type}' in ${source}${hint ? ` (did you mean '${hint}'?)` : ''}; available: ${known.join(', ')}`);
 }

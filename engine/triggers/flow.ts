@@ -1,6 +1,7 @@
 import type { TriggerDef } from '../flow/types.ts';
+import { Enum, Type } from '../contract/index.ts';
 import { durationSchema, stateSchema, triggerInputsSchema } from './schemas.ts';
-import type { DefinitionIssue, TriggerType } from './types.ts';
+import { defineTrigger, type DefinitionIssue } from './types.ts';
 
 const TIME_WINDOW_TYPES = ['DURATION_WINDOW', 'SLIDING_WINDOW', 'DAILY_TIME_DEADLINE', 'DAILY_TIME_WINDOW'] as const;
 type TimeWindowType = (typeof TIME_WINDOW_TYPES)[number];
@@ -13,77 +14,55 @@ const TIME_WINDOW_RULES: Record<TimeWindowType, { refused: string[]; needed: str
   DAILY_TIME_WINDOW: { refused: ['window', 'windowAdvance', 'deadline'], needed: ['startTime', 'endTime'] },
 };
 
-const TIME_OF_DAY = { type: 'string', pattern: '^\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?([+-]\\d{2}:\\d{2}|Z)?$' };
+const timeOfDay = () => Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?([+-]\\d{2}:\\d{2}|Z)?$' }));
 
 /** io.kestra.plugin.core.trigger.Flow: start an execution when other executions end (or reach given states). */
-export const flowTrigger: TriggerType = {
+export const flowTrigger = defineTrigger({
   type: 'io.kestra.plugin.core.trigger.Flow',
   aliases: ['io.kestra.core.models.triggers.types.Flow'],
   title: 'Start an execution when other flows run',
-  properties: {
-    inputs: triggerInputsSchema,
-    states: { type: 'array', items: stateSchema },
-    preconditions: {
-      type: 'object',
-      properties: {
-        id: { type: 'string' },
-        flows: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              namespace: { type: 'string' },
-              flowId: { type: 'string' },
-              states: { type: 'array', items: stateSchema },
-              labels: { type: ['object', 'array'] },
-            },
-            required: ['namespace'],
-            additionalProperties: false,
-          },
-        },
-        where: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              operand: { enum: ['AND', 'OR'] },
-              filters: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    field: { enum: ['FLOW_ID', 'NAMESPACE', 'STATE', 'EXPRESSION'] },
-                    type: { type: 'string' },
-                    value: {},
-                    values: { type: 'array' },
-                  },
-                  required: ['field', 'type'],
-                  additionalProperties: false,
-                },
-              },
-            },
-            required: ['id', 'filters'],
-            additionalProperties: false,
-          },
-        },
-        timeWindow: {
-          type: 'object',
-          properties: {
-            type: { enum: [...TIME_WINDOW_TYPES] },
-            window: durationSchema,
-            windowAdvance: durationSchema,
-            deadline: TIME_OF_DAY,
-            startTime: TIME_OF_DAY,
-            endTime: TIME_OF_DAY,
-          },
-          additionalProperties: false,
-        },
-        resetOnSuccess: { type: 'boolean' },
-      },
-      additionalProperties: false,
-    },
-  },
+  description: "Starts an execution when an execution of another flow ends (or reaches one of `states`) and its `conditions` hold; with `preconditions`, only once every listed upstream flow matched inside a time window. The upstream execution is `trigger.executionId`, `trigger.namespace`, `trigger.flowId`, `trigger.state` and its outputs `trigger.outputs`.",
+  properties: Type.Object({
+    inputs: Type.Optional(triggerInputsSchema()),
+    states: Type.Optional(Type.Array(stateSchema(), { description: 'States that start it (every terminal state by default).' })),
+    preconditions: Type.Optional(Type.Object({
+      id: Type.Optional(Type.String()),
+      flows: Type.Optional(Type.Array(Type.Object({
+        namespace: Type.String(),
+        flowId: Type.Optional(Type.String()),
+        states: Type.Optional(Type.Array(stateSchema())),
+        labels: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Unknown())])),
+      }, { additionalProperties: false }))),
+      where: Type.Optional(Type.Array(Type.Object({
+        id: Type.String(),
+        operand: Type.Optional(Enum(['AND', 'OR'])),
+        filters: Type.Array(Type.Object({
+          field: Enum(['FLOW_ID', 'NAMESPACE', 'STATE', 'EXPRESSION']),
+          type: Type.String(),
+          value: Type.Optional(Type.Unknown()),
+          values: Type.Optional(Type.Array(Type.Unknown())),
+        }, { additionalProperties: false })),
+      }, { additionalProperties: false }))),
+      timeWindow: Type.Optional(Type.Object({
+        type: Type.Optional(Enum(TIME_WINDOW_TYPES)),
+        window: Type.Optional(durationSchema()),
+        windowAdvance: Type.Optional(durationSchema()),
+        deadline: timeOfDay(),
+        startTime: timeOfDay(),
+        endTime: timeOfDay(),
+      }, { additionalProperties: false })),
+      resetOnSuccess: Type.Optional(Type.Boolean()),
+    }, { additionalProperties: false })),
+  }),
+  outputs: Type.Object({
+    executionId: Type.String(),
+    namespace: Type.String(),
+    flowId: Type.String(),
+    flowRevision: Type.Integer(),
+    state: Type.String(),
+    outputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+  examples: [{ title: 'After the load flow succeeded', code: 'id: after-load\ntype: io.kestra.plugin.core.trigger.Flow\nstates: [SUCCESS]\npreconditions:\n  id: load-done\n  flows:\n    - namespace: company.team\n      flowId: load' }],
   validate(def: TriggerDef): DefinitionIssue[] {
     const issues: DefinitionIssue[] = [];
     const preconditions = def.preconditions as Record<string, unknown> | undefined;
@@ -106,4 +85,4 @@ export const flowTrigger: TriggerType = {
     }
     return issues;
   },
-};
+});

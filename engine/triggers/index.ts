@@ -5,8 +5,9 @@
  * schedules lives in engine/scheduler.
  */
 export type { ConditionType, DefinitionIssue, TriggerType } from './types.ts';
-export { allTriggerTypeNames, allTriggers, findTrigger } from './registry.ts';
-export { allConditionTypeNames, allConditions, findCondition } from './conditions/registry.ts';
+export { allTriggerTypeNames, allTriggers, findTrigger, TRIGGERS_REGISTRY } from './registry.ts';
+export { allConditionTypeNames, allConditions, findCondition, CONDITIONS_REGISTRY } from './conditions/registry.ts';
+export { defineCondition, defineTrigger } from './types.ts';
 export { croneriseCron, isValidTimeZone, schedule as scheduleTrigger } from './schedule.ts';
 export { webhook as webhookTrigger } from './webhook.ts';
 export { ScheduleCron, ScheduleDefinitionError } from './schedule-cron.ts';

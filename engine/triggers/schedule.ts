@@ -1,7 +1,8 @@
 import { Cron } from 'croner';
 import type { TriggerDef } from '../flow/types.ts';
-import { conditionListSchema, durationSchema, triggerInputsSchema } from './schemas.ts';
-import type { DefinitionIssue, TriggerType } from './types.ts';
+import { Enum, PluginRefList, Type } from '../contract/index.ts';
+import { durationSchema, triggerInputsSchema } from './schemas.ts';
+import { defineTrigger, type DefinitionIssue } from './types.ts';
 
 /** Kestra's cron nicknames and the five-field expression each stands for. */
 const NICKNAMES: Record<string, string> = {
@@ -57,34 +58,36 @@ export function isValidTimeZone(zone: string): boolean {
 }
 
 /** io.kestra.plugin.core.trigger.Schedule: start an execution on a cron schedule. */
-export const schedule: TriggerType = {
+export const schedule = defineTrigger({
   type: 'io.kestra.plugin.core.trigger.Schedule',
   aliases: ['io.kestra.core.models.triggers.types.Schedule'],
   title: 'Start an execution on a cron schedule',
-  properties: {
-    cron: { type: 'string', minLength: 1 },
-    withSeconds: { type: 'boolean' },
-    timezone: { type: 'string' },
-    inputs: triggerInputsSchema,
-    lateMaximumDelay: durationSchema,
-    recoverMissedSchedules: { enum: ['ALL', 'LAST', 'NONE'] },
-    backfill: {
-      type: 'object',
-      properties: {
-        start: { type: 'string' },
-        end: { type: 'string' },
-        currentDate: { type: 'string' },
-        paused: { type: 'boolean' },
-        inputs: { type: 'object' },
-        labels: { type: ['object', 'array'] },
-        previousNextExecutionDate: { type: 'string' },
-      },
-      additionalProperties: false,
-    },
+  description: "Starts an execution at each date of a cron expression (five fields, six with `withSeconds`, or a nickname such as @daily) in `timezone` (the server's by default), with `inputs`. Missed dates are recovered as `recoverMissedSchedules` says; a backfill replays a past period. Executions see the date as `trigger.date`.",
+  properties: Type.Object({
+    cron: Type.String({ minLength: 1, description: 'The cron expression, e.g. "0 9 * * 1-5" or @hourly.' }),
+    withSeconds: Type.Optional(Type.Boolean({ description: 'The expression has a seconds field first.' })),
+    timezone: Type.Optional(Type.String({ description: 'An IANA zone id, e.g. Europe/Paris.' })),
+    inputs: Type.Optional(triggerInputsSchema()),
+    lateMaximumDelay: Type.Optional(durationSchema()),
+    recoverMissedSchedules: Type.Optional(Enum(['ALL', 'LAST', 'NONE'], { description: 'Which missed dates to run after a pause.' })),
+    backfill: Type.Optional(Type.Object({
+      start: Type.Optional(Type.String()),
+      end: Type.Optional(Type.String()),
+      currentDate: Type.Optional(Type.String()),
+      paused: Type.Optional(Type.Boolean()),
+      inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      labels: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Unknown())])),
+      previousNextExecutionDate: Type.Optional(Type.String()),
+    }, { additionalProperties: false, deprecated: true })),
     /** Deprecated name of `conditions`. */
-    scheduleConditions: conditionListSchema,
-  },
-  required: ['cron'],
+    scheduleConditions: Type.Optional(PluginRefList('condition', { deprecated: true, description: "Deprecated: use 'conditions'." })),
+  }),
+  outputs: Type.Object({
+    date: Type.String({ description: 'The scheduled date.' }),
+    next: Type.String({ description: 'The next scheduled date.' }),
+    previous: Type.String({ description: 'The previous scheduled date.' }),
+  }),
+  examples: [{ title: 'Weekdays at nine, Paris time', code: "id: mornings\ntype: io.kestra.plugin.core.trigger.Schedule\ncron: '0 9 * * 1-5'\ntimezone: Europe/Paris" }],
   validate(def: TriggerDef): DefinitionIssue[] {
     const issues: DefinitionIssue[] = [];
     if (typeof def.cron === 'string') {
@@ -102,4 +105,4 @@ export const schedule: TriggerType = {
     }
     return issues;
   },
-};
+});

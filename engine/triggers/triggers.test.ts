@@ -31,7 +31,7 @@ describe('trigger registry', () => {
   it('gives every type a title and a schema for each required property', () => {
     for (const t of [...allTriggers(), ...allConditions()]) {
       expect(t.title.length).toBeGreaterThan(0);
-      for (const property of t.required ?? []) expect(t.properties[property], `${t.type}.${property}`).toBeDefined();
+      for (const property of t.properties.required ?? []) expect(t.properties.properties[property], `${t.type}.${property}`).toBeDefined();
     }
   });
 });

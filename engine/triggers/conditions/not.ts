@@ -1,12 +1,13 @@
-import { conditionListSchema } from '../schemas.ts';
-import type { ConditionType } from '../types.ts';
+import { PluginRefList, Type } from '../../contract/index.ts';
+import { defineCondition } from '../types.ts';
 
 /** io.kestra.plugin.core.condition.Not: true when none of `conditions` is. */
-export const not: ConditionType = {
+export const not = defineCondition({
   type: 'io.kestra.plugin.core.condition.Not',
   aliases: ['io.kestra.plugin.core.condition.NotCondition', 'io.kestra.core.models.conditions.types.NotCondition'],
   title: 'Allow events when no nested condition holds',
-  properties: { conditions: { ...conditionListSchema, minItems: 1 } },
-  required: ['conditions'],
-  nested: [{ property: 'conditions', shape: 'list' }],
-};
+  description: 'Holds when none of its nested `conditions` holds.',
+  properties: Type.Object({ conditions: PluginRefList('condition', { minItems: 1, description: 'The conditions that must all fail.' }) }),
+  outputs: Type.Object({}),
+  examples: [{ title: 'Not on Sundays', code: 'type: io.kestra.plugin.core.condition.Not\nconditions:\n  - type: io.kestra.plugin.core.condition.DayWeek\n    dayOfWeek: SUNDAY' }],
+});

@@ -1,3 +1,4 @@
+import { PluginRegistry } from '../../contract/index.ts';
 import type { ConditionType } from '../types.ts';
 import { dateTimeBetween } from './date-time-between.ts';
 import { dayWeek } from './day-week.ts';
@@ -9,7 +10,7 @@ import { multipleCondition } from './multiple-condition.ts';
 import { not } from './not.ts';
 import { or } from './or.ts';
 
-/** Every condition type, keyed by its type string. Adding one is one file and one line here. */
+/** Every condition type. Adding one is one file and one line here. */
 const CONDITIONS: readonly ConditionType[] = [
   dayWeek,
   dateTimeBetween,
@@ -22,25 +23,20 @@ const CONDITIONS: readonly ConditionType[] = [
   multipleCondition,
 ];
 
-const byType = new Map<string, ConditionType>();
-for (const condition of CONDITIONS) {
-  for (const name of [condition.type, ...(condition.aliases ?? [])]) {
-    if (byType.has(name)) throw new Error(`condition type registered twice: ${name}`);
-    byType.set(name, condition);
-  }
-}
+/** Every condition type, read by type string or alias. */
+export const CONDITIONS_REGISTRY = new PluginRegistry<ConditionType>('condition', CONDITIONS);
 
 /** The condition type for a type string (or one of its aliases), undefined when unknown. */
 export function findCondition(type: string): ConditionType | undefined {
-  return byType.get(type);
+  return CONDITIONS_REGISTRY.find(type);
 }
 
 /** All condition types, each once. */
 export function allConditions(): readonly ConditionType[] {
-  return CONDITIONS;
+  return CONDITIONS_REGISTRY.all();
 }
 
 /** All accepted condition type strings, aliases included. */
 export function allConditionTypeNames(): string[] {
-  return [...byType.keys()];
+  return CONDITIONS_REGISTRY.names();
 }
