@@ -14,3 +14,7 @@ export { walkTasks, walkTaskEntries, childTaskLists, taskListProperties, tasksBy
 export { formatPath, type PathSegment } from './path.ts';
 export { parseYamlWithPositions, SourceMap, type SourcePosition } from './parse.ts';
 export { isTemplate } from './schema.ts';
+export { flowJsonSchema } from './flow-json-schema.ts';
+export {
+  pluginCatalogue, findCatalogueEntry, commonProperties, exampleFlow, type CatalogueEntry, type CatalogueExample,
+} from './plugin-catalogue.ts';

@@ -442,16 +442,16 @@ export function unknownTaskValidatorFn(): ValidateFunction {
   return unknownTaskValidator;
 }
 
+/** The JSON Schema of an input of this type: the common input properties plus the type's own. */
+export function inputSchema(type: InputType): JsonSchema {
+  return { type: 'object', required: ['type'], properties: { ...INPUT_COMMON_PROPERTIES, ...INPUT_TYPE_PROPERTIES[type] }, additionalProperties: false };
+}
+
 /** The compiled validator of an input of this type. */
 export function inputValidatorFn(type: InputType): ValidateFunction {
   let fn = inputValidators.get(type);
   if (!fn) {
-    fn = compile({
-      type: 'object',
-      required: ['type'],
-      properties: { ...INPUT_COMMON_PROPERTIES, ...INPUT_TYPE_PROPERTIES[type] },
-      additionalProperties: false,
-    });
+    fn = compile(inputSchema(type));
     inputValidators.set(type, fn);
   }
   return fn;
