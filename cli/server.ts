@@ -14,7 +14,7 @@ const SUMMARIES: Record<Role, string> = {
 export function roleCommand(role: Role) {
   return async function command(argv: string[]): Promise<number> {
     if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(`usage: baton ${role}   (${SUMMARIES[role]}; configuration from the environment: see README)\n`);
+      process.stdout.write(`usage: baton ${role}   (${SUMMARIES[role]}; configuration from the environment: see docs/configuration.md)\n`);
       return 0;
     }
     if (argv.length) {

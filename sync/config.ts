@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-/** Where flows come from and how the syncer reaches them (environment, documented in the README). */
+/** Where flows come from and how the syncer reaches them (environment, documented in docs/configuration.md). */
 export interface SyncConfig {
   /** http(s) URL or a local path; defaults to the repository Baton is started in. */
   url: string;
