@@ -160,7 +160,12 @@ describeEachDatabase('metrics and OpenAPI', (open) => {
 
     expect((await h.api(`/api/v1/executions/${slow.id}/kill`, { method: 'DELETE' })).status).toBe(202);
     await h.waitForExecution(slow.id);
-    const after = (await scrape()).samples;
+    // The API answers from the run in memory; the metrics read the database, written a moment later.
+    let after = (await scrape()).samples;
+    for (const deadline = Date.now() + 5_000; value(after, 'baton_executions', { state: 'KILLED' }) !== 1 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 25));
+      after = (await scrape()).samples;
+    }
     expect(value(after, 'baton_queue_depth')).toBe(0);
     expect(value(after, 'baton_executions', { state: 'KILLED' })).toBe(1);
     expect(value(after, 'baton_task_run_duration_seconds_count', { state: 'KILLED' })).toBe(1);
