@@ -4,6 +4,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   validate: { summary: 'validate flow files or folders', load: async () => (await import('./validate.ts')).validateCommand },
+  schema: { summary: "print or write the flows' JSON Schema for editors", load: async () => (await import('./schema.ts')).schemaCommand },
   run: { summary: 'run one flow locally', load: async () => (await import('./run.ts')).runCommand },
   standalone: { summary: 'API, dashboard, sync, scheduler and worker in one process', load: async () => (await import('./server.ts')).roleCommand('standalone') },
   server: { summary: 'API, dashboard, webhooks and Git sync; executions go to workers', load: async () => (await import('./server.ts')).roleCommand('server') },

@@ -4,9 +4,10 @@
  * plugins, triggers, runners and the validator all import it and never each other's insides.
  */
 export {
-  Type, Dynamic, Empty, Enum, PluginRef, PluginRefList, PluginRefMap, TaskList, TaskListMap, PLUGIN_KIND_KEY,
+  Type, Dynamic, DYNAMIC_KEY, Empty, Enum, PluginRef, PluginRefList, PluginRefMap, TaskList, TaskListMap, PLUGIN_KIND_KEY,
   nestedPlugins, nestedPluginsOf, propertiesOf, type Static, type TObject, type TSchema, type JsonSchema, type PluginKind, type ChildTask, type NestedPlugin, type NestedPlugins,
 } from './schema.ts';
 export { groupOf, type PluginDefinition, type PluginExample } from './definition.ts';
 export { PluginRegistry, DuplicatePluginError, type PluginLookup } from './registry.ts';
 export { didYouMean } from './suggest.ts';
+export { coerceProps, coerceValue } from './coerce.ts';

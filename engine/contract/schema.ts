@@ -26,8 +26,11 @@ export const PLUGIN_KIND_KEY = 'x-plugin-kind';
  * anyway; use this only where the code really handles the string form.
  */
 export function Dynamic<T extends TSchema>(schema: T, options: JsonSchema = {}): TUnion<[T, TString]> {
-  return Type.Union([schema, Type.String()], options);
+  return Type.Union([schema, Type.String()], { [DYNAMIC_KEY]: true, ...options });
 }
+
+/** Marks a Dynamic union: its text form may be brought to the value's type once rendered (coerce.ts). */
+export const DYNAMIC_KEY = 'x-dynamic';
 
 /**
  * One of a fixed list of strings, written as JSON Schema's `enum` (whose errors read "must be one of …",

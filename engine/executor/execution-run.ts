@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { LimitExceededError } from '../../config/index.ts';
 import { parseIsoDuration } from '../duration.ts';
+import { coerceProps } from '../contract/index.ts';
 import { applyPluginDefaults } from '../flow/index.ts';
 import type { FlowDef, TaskDef } from '../flow/types.ts';
 import { decryptingInputs, parseTyped } from '../inputs/index.ts';
@@ -723,7 +724,8 @@ export class ExecutionRun {
       if (EXECUTOR_PROPERTIES.has(key)) continue;
       props[key] = raw.has(key) ? value : await renderValue(value, variables, services);
     }
-    return props;
+    // The one place rendered text ("true", "3", a JSON list) becomes the type the plugin's schema declares.
+    return coerceProps(plugin.properties, props, raw);
   }
 
   private async renderFlowOutputs(): Promise<Record<string, unknown>> {

@@ -47,7 +47,9 @@ function pluginDef(kind: PluginKind, type: string): JsonSchema {
   const plugin = KINDS[kind].registry.find(type)!;
   const own = propertiesOf(plugin.properties);
   const properties: Record<string, JsonSchema> = {};
-  for (const [name, schema] of Object.entries({ ...KINDS[kind].common, ...own.properties })) properties[name] = propertySchema(schema);
+  // The kind's common properties are defined once (commonDefs) and referred to from each type.
+  for (const name of Object.keys(KINDS[kind].common)) properties[name] = ref(commonDefName(kind, name));
+  for (const [name, schema] of Object.entries(own.properties)) properties[name] = propertySchema(schema);
   if (kind === 'task') {
     for (const { property, shape } of taskListProperties(type)) {
       if (!(property in properties)) properties[property] = { type: 'array', items: ref('task') };
@@ -64,6 +66,17 @@ function pluginDef(kind: PluginKind, type: string): JsonSchema {
     properties,
     additionalProperties: false,
   };
+}
+
+const commonDefName = (kind: PluginKind, property: string) => `${kind}-common:${property}`;
+
+/** The common properties of every kind, each once. */
+function commonDefs(): Record<string, JsonSchema> {
+  const defs: Record<string, JsonSchema> = {};
+  for (const kind of Object.keys(KINDS) as PluginKind[]) {
+    for (const [name, schema] of Object.entries(KINDS[kind].common)) defs[commonDefName(kind, name)] = propertySchema(schema);
+  }
+  return defs;
 }
 
 /** A plugin of `kind`: a known type (current or older name) and, by that type, its own schema. */
@@ -84,7 +97,7 @@ function kindDef(kind: PluginKind): JsonSchema {
 
 /** The JSON Schema (draft 2020-12) of a flow file, every registered plugin included. */
 export function flowJsonSchema(options: { id?: string } = {}): JsonSchema {
-  const defs: Record<string, JsonSchema> = {};
+  const defs: Record<string, JsonSchema> = commonDefs();
   for (const kind of Object.keys(KINDS) as PluginKind[]) {
     defs[kind] = kindDef(kind);
     for (const plugin of KINDS[kind].registry.all()) defs[defName(kind, plugin.type)] = pluginDef(kind, plugin.type);
