@@ -9,7 +9,7 @@ export type { FlowDef, TaskDef, InputDef, TriggerDef } from './flow/types.ts';
 export type { LogEntry, LogLevel } from './logs/types.ts';
 export { LOG_LEVELS, levelAtLeast } from './logs/types.ts';
 export { findPlugin, allPlugins } from './plugins/registry.ts';
-export { flowJsonSchema, pluginCatalogue, findCatalogueEntry, commonProperties, type CatalogueEntry, type CatalogueExample } from './flow/index.ts';
+export { flowJsonSchema, pluginCatalogue, findCatalogueEntry, commonProperties, suggestPluginType, type CatalogueEntry, type CatalogueExample } from './flow/index.ts';
 export type { PluginKind } from './contract/index.ts';
 export { allTriggers, allConditions } from './triggers/index.ts';
 export * from './scheduler/index.ts';

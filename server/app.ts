@@ -14,6 +14,7 @@ import { logRoutes } from './routes/logs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { namespaceFileRoutes } from './routes/namespace-files.ts';
 import { openApiRoutes } from './routes/openapi.ts';
+import { pluginRoutes } from './routes/plugins.ts';
 import { wellFormedUrl } from './routes/params.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { triggerRoutes } from './routes/triggers.ts';
@@ -60,6 +61,7 @@ export function createApp(deps: ServerDeps): Hono {
   app.route('/', kvRoutes(deps));
   app.route('/', triggerRoutes(deps));
   app.route('/', openApiRoutes());
+  app.route('/', pluginRoutes());
 
   app.route('/', uiRoutes(deps, { guard, hasRoute: (method, path) => app.routes.some((r) => r.method === method && r.path === path) }));
   return app;

@@ -16,5 +16,5 @@ export { parseYamlWithPositions, SourceMap, type SourcePosition } from './parse.
 export { isTemplate } from './schema.ts';
 export { flowJsonSchema } from './flow-json-schema.ts';
 export {
-  pluginCatalogue, findCatalogueEntry, commonProperties, exampleFlow, type CatalogueEntry, type CatalogueExample,
+  pluginCatalogue, findCatalogueEntry, commonProperties, exampleFlow, suggestPluginType, type CatalogueEntry, type CatalogueExample,
 } from './plugin-catalogue.ts';

@@ -3,7 +3,7 @@
  * type, group, title, deprecation, description, properties and outputs schemas, examples as whole
  * flows — read from the same definitions the validator uses, so it cannot drift from what runs.
  */
-import { groupOf, propertiesOf, type JsonSchema, type PluginDefinition, type PluginExample, type PluginKind } from '../contract/index.ts';
+import { didYouMean, groupOf, propertiesOf, type JsonSchema, type PluginDefinition, type PluginExample, type PluginKind } from '../contract/index.ts';
 import { KINDS } from './schema.ts';
 
 export interface CatalogueExample {
@@ -96,6 +96,11 @@ export function findCatalogueEntry(type: string): CatalogueEntry | undefined {
     if (plugin) return entry(kind, plugin);
   }
   return undefined;
+}
+
+/** The closest registered type string of any kind to a misspelt one, for a "did you mean" hint. */
+export function suggestPluginType(type: string): string | undefined {
+  return didYouMean(type, (Object.keys(KINDS) as PluginKind[]).flatMap((kind) => KINDS[kind].registry.names()));
 }
 
 /** The properties every plugin of a kind accepts besides its own (a task's id, retry, timeout…). */

@@ -133,6 +133,25 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/v1/namespaces/{namespace}/files/directory': {
     get: { summary: 'Entries of a namespace-file directory', tag: 'Files', parameters: [namespace, query('path', 'Directory, /-rooted')], responses: { 200: { description: 'Files and directories', content: json({ type: 'array', items: { type: 'object' } }) }, 400: badRequest } },
   },
+  '/api/v1/plugins': {
+    get: {
+      summary: 'The plugin catalogue: type, group, title, deprecation, description, properties, outputs, examples',
+      tag: 'Plugins',
+      parameters: [query('kind', 'Only plugins of this kind', { enum: ['task', 'trigger', 'condition', 'runner'] })],
+      responses: { 200: { description: 'Every registered plugin', content: json({ type: 'array', items: { type: 'object' } }) }, 400: badRequest },
+    },
+  },
+  '/api/v1/plugins/schemas/flow': {
+    get: { summary: 'The JSON Schema of a flow, for editors (yaml-language-server)', tag: 'Plugins', responses: { 200: { description: 'JSON Schema draft 2020-12', content: { 'application/schema+json': { schema: { type: 'object' } } } } } },
+  },
+  '/api/v1/plugins/{type}': {
+    get: {
+      summary: 'One plugin by its type (an older name finds the current type), with its kind\'s common properties',
+      tag: 'Plugins',
+      parameters: [path('type', 'The type string, e.g. io.kestra.plugin.core.log.Log')],
+      responses: { 200: { description: 'The plugin', content: json({ type: 'object' }) }, 404: notFound },
+    },
+  },
   '/api/v1/namespaces/{namespace}/kv': {
     get: { summary: 'Keys of a namespace (without values)', tag: 'KV', parameters: [namespace], responses: { 200: { description: 'Entries, by key', content: json({ type: 'array', items: ref('KvEntry') }) }, 400: badRequest } },
   },
