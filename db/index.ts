@@ -9,6 +9,9 @@ export { DatabaseError, type Database, type DatabaseDriver, type Db, type OpenDa
 export { describePostgresUrl } from './postgres-url.ts';
 export { toIsoTimestamp } from './timestamps.ts';
 export { escapeLike } from './like.ts';
+export { DashboardSessionRows } from './dashboard-sessions.ts';
+export { inNamespaceOrBelow } from './namespace-prefix.ts';
+export { pageWindow, type PageWindow } from './paging.ts';
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
 // Each driver is imported when opened: a process on PostgreSQL never loads PGlite, one on PGlite never

@@ -1,8 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { dashboardSessions, type Db } from '../db/index.ts';
+import { DashboardSessionRows, type Db } from '../db/index.ts';
 import { waitText, type AuthKind, type AuthThrottle } from './auth-throttle.ts';
 import { HttpError } from './errors.ts';
 
@@ -55,12 +54,12 @@ export class Sessions {
   private readonly admin: { user: Buffer; password: Buffer; name: string; fingerprint: string } | undefined;
   /** Anonymous sessions replaced by a login in this process (their CSRF token must not outlive them). */
   private readonly revoked = new Map<string, number>();
-  private readonly db: Db;
+  private readonly rows: DashboardSessionRows;
 
   constructor(options: { db: Db; apiToken?: string; admin?: AdminCredentials; secret?: string; loopback?: boolean }) {
     // Without a configured secret, sessions last as long as the process.
     this.key = options.secret ? digest(`baton-session:${options.secret}`) : randomBytes(32);
-    this.db = options.db;
+    this.rows = new DashboardSessionRows(options.db);
     this.apiTokenDigest = options.apiToken ? digest(options.apiToken) : undefined;
     this.admin = options.admin
       ? {
@@ -102,8 +101,7 @@ export class Sessions {
   /** A fresh session of the admin, stored (with expired ones swept), and its cookie value. */
   async logIn(user: string): Promise<{ session: Session; cookie: string }> {
     const session: Session = { user, nonce: randomBytes(16).toString('base64url'), expires: Math.floor(Date.now() / 1000) + SESSION_SECONDS };
-    await this.db.delete(dashboardSessions).where(lte(dashboardSessions.expiresAt, sql`now()`));
-    await this.db.insert(dashboardSessions).values({ id: rowId(session.nonce), userName: user, expiresAt: new Date(session.expires * 1000).toISOString() });
+    await this.rows.add(rowId(session.nonce), user, new Date(session.expires * 1000).toISOString());
     return { session, cookie: this.cookieOf(session, this.admin?.fingerprint) };
   }
 
@@ -128,18 +126,13 @@ export class Sessions {
     const session: Session = { user: data.u, nonce: data.n, expires: data.e };
     if (data.u === null) return session;
     if (!this.admin || data.u !== this.admin.name || typeof data.c !== 'string' || !equalText(data.c, this.admin.fingerprint)) return undefined;
-    const [row] = await this.db
-      .select({ id: dashboardSessions.id })
-      .from(dashboardSessions)
-      .where(and(eq(dashboardSessions.id, rowId(data.n)), gt(dashboardSessions.expiresAt, sql`now()`)))
-      .limit(1);
-    return row ? session : undefined;
+    return (await this.rows.alive(rowId(data.n))) ? session : undefined;
   }
 
   /** Ends a session before its expiry (logout, login): a logged-in one's row is deleted. */
   async revoke(session: Session): Promise<void> {
     if (session.user !== null) {
-      await this.db.delete(dashboardSessions).where(eq(dashboardSessions.id, rowId(session.nonce)));
+      await this.rows.remove(rowId(session.nonce));
       return;
     }
     const now = Date.now() / 1000;

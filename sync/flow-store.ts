@@ -4,7 +4,7 @@ import type { Db } from '../db/index.ts';
 import { flowRevisions, flows, namespaceFiles, toIsoTimestamp } from '../db/index.ts';
 import type { FlowDef, FlowSource, ResolvedFlow } from '../engine/index.ts';
 import type { NamespaceFiles } from '../engine/namespace-files/types.ts';
-import { escapeLike } from '../db/index.ts';
+import { escapeLike, inNamespaceOrBelow, pageWindow } from '../db/index.ts';
 
 /** `{sha, author, email, message, date}` of the commit a revision came from. */
 export interface CommitInfo {
@@ -106,14 +106,13 @@ export class FlowStore {
   /** Live flows matching `q` (id or namespace substring) and `namespace` (prefix), paged from 1. */
   async search(filter: { q?: string; namespace?: string; page?: number; size?: number } = {}): Promise<{ results: StoredFlow[]; total: number }> {
     const conditions: SQL[] = [eq(flows.deleted, false)];
-    if (filter.namespace) conditions.push(or(eq(flows.namespace, filter.namespace), like(flows.namespace, `${escapeLike(filter.namespace)}.%`))!);
+    if (filter.namespace) conditions.push(inNamespaceOrBelow(flows.namespace, filter.namespace));
     if (filter.q) {
       const q = `%${escapeLike(filter.q)}%`;
       conditions.push(or(ilike(flows.id, q), ilike(flows.namespace, q))!);
     }
     const where = and(...conditions);
-    const size = Math.min(Math.max(filter.size ?? 25, 1), 1000);
-    const page = Math.max(filter.page ?? 1, 1);
+    const window = pageWindow(filter);
     const [{ total }] = await this.db.select({ total: count() }).from(flows).where(where);
     const rows = await this.db
       .select({
@@ -134,8 +133,8 @@ export class FlowStore {
       )
       .where(where)
       .orderBy(asc(flows.namespace), asc(flows.id))
-      .limit(size)
-      .offset((page - 1) * size);
+      .limit(window.limit)
+      .offset(window.offset);
     return {
       total: Number(total),
       results: rows.map((r) => ({

@@ -43,6 +43,19 @@ export class Syncer {
     return 'recorded';
   }
 
+  /**
+   * Stores a verified push delivery as already processed, without asking for a sync (its commit is
+   * live): a later delivery with its id is still known as a duplicate. False when the id was stored before.
+   */
+  async recordProcessedRequest(request: SyncRequestRecord): Promise<boolean> {
+    const inserted = await this.deps.db
+      .insert(syncRequests)
+      .values({ provider: request.provider, deliveryId: request.deliveryId ?? null, ref: request.ref ?? null, afterSha: request.after ?? null, processedAt: sql`now()` })
+      .onConflictDoNothing()
+      .returning({ id: syncRequests.id });
+    return inserted.length > 0;
+  }
+
   /** Resolves with the outcome of a sync that started after this call. */
   request(reason: string): Promise<SyncOutcome> {
     const generation = ++this.requested;

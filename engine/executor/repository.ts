@@ -1,10 +1,9 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, like, lte, or, sql, type SQL } from 'drizzle-orm';
-import { toIsoTimestamp, type Db } from '../../db/index.ts';
+import { and, asc, count, desc, eq, gt, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { inNamespaceOrBelow, pageWindow, toIsoTimestamp, type Db } from '../../db/index.ts';
 import { executions, logs, taskRuns } from '../../db/schema.ts';
 import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
 import { STATES, isTerminal, type State, type StateType } from '../state.ts';
 import type { Execution, TaskRun } from './model.ts';
-import { escapeLike } from '../../db/index.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
 import { laterTurn } from './event-loop-turns.ts';
 
@@ -343,7 +342,7 @@ export class ExecutionRepository {
   async search(filter: ExecutionSearch = {}): Promise<{ results: Execution[]; total: number }> {
     const conditions: SQL[] = [];
     if (filter.namespace) {
-      conditions.push(or(eq(executions.namespace, filter.namespace), like(executions.namespace, `${escapeLike(filter.namespace)}.%`))!);
+      conditions.push(inNamespaceOrBelow(executions.namespace, filter.namespace));
     }
     if (filter.flowId) conditions.push(eq(executions.flowId, filter.flowId));
     if (filter.state?.length) conditions.push(inArray(executions.state, [...filter.state]));
@@ -353,16 +352,15 @@ export class ExecutionRepository {
       conditions.push(sql`${executions.labels} @> ${JSON.stringify([{ key, value }])}::jsonb`);
     }
     const where = conditions.length ? and(...conditions) : undefined;
-    const size = Math.min(Math.max(filter.size ?? 25, 1), 1000);
-    const page = Math.max(filter.page ?? 1, 1);
+    const window = pageWindow(filter);
     const [{ total }] = await this.db.select({ total: count() }).from(executions).where(where);
     const rows = await this.db
       .select()
       .from(executions)
       .where(where)
       .orderBy(desc(executions.startDate), desc(executions.id))
-      .limit(size)
-      .offset((page - 1) * size);
+      .limit(window.limit)
+      .offset(window.offset);
     const runsByExecution = new Map<string, TaskRunRow[]>();
     if (filter.withTaskRuns && rows.length) {
       const runs = await this.db

@@ -4,10 +4,9 @@
  * (`SELECT … FOR UPDATE SKIP LOCKED`), so any number of processes can share the database. PGlite is
  * single-process (its data directory is locked), so there the claim is a mutex of this process.
  */
-import { and, asc, count, eq, like, not, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, not, sql, type SQL } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
-import { executions, toIsoTimestamp, triggers, type Db } from '../../db/index.ts';
-import { escapeLike } from '../../db/index.ts';
+import { executions, inNamespaceOrBelow, pageWindow, toIsoTimestamp, triggers, type Db } from '../../db/index.ts';
 
 export type TriggerRow = typeof triggers.$inferSelect;
 export type TriggerPatch = Partial<Omit<typeof triggers.$inferInsert, 'namespace' | 'flowId' | 'triggerId' | 'updatedAt'>>;
@@ -172,20 +171,19 @@ export class TriggerStore {
     if (filter.namespace && filter.exactNamespace) {
       conditions.push(eq(triggers.namespace, filter.namespace));
     } else if (filter.namespace) {
-      conditions.push(or(eq(triggers.namespace, filter.namespace), like(triggers.namespace, `${escapeLike(filter.namespace)}.%`))!);
+      conditions.push(inNamespaceOrBelow(triggers.namespace, filter.namespace));
     }
     if (filter.flowId) conditions.push(eq(triggers.flowId, filter.flowId));
     const where = conditions.length ? and(...conditions) : undefined;
-    const size = Math.min(Math.max(filter.size ?? 25, 1), 1000);
-    const page = Math.max(filter.page ?? 1, 1);
+    const window = pageWindow(filter);
     const [{ total }] = await this.db.select({ total: count() }).from(triggers).where(where);
     const rows = await this.db
       .select()
       .from(triggers)
       .where(where)
       .orderBy(asc(triggers.namespace), asc(triggers.flowId), asc(triggers.triggerId))
-      .limit(size)
-      .offset((page - 1) * size);
+      .limit(window.limit)
+      .offset(window.offset);
     return { rows, total: Number(total) };
   }
 }

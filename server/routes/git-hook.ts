@@ -1,7 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { syncRequests } from '../../db/index.ts';
 import { handlePushWebhook, loadSyncStatus, MAX_WEBHOOK_BODY_BYTES, type RecordOutcome, type SyncRequestRecord } from '../../sync/index.ts';
 import type { SecurityCounters } from '../auth-throttle.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -32,12 +30,7 @@ export function gitHookRoutes(deps: ServerDeps, counters: SecurityCounters): Hon
     const where = { provider: request.provider, delivery: request.deliveryId ?? null, after: request.after ?? null };
     if (request.after !== undefined && (await alreadyLive(request.after))) {
       // Recorded as already processed: a later delivery with this id is still known as a duplicate.
-      const inserted = await deps.db
-        .insert(syncRequests)
-        .values({ provider: request.provider, deliveryId: request.deliveryId ?? null, ref: request.ref ?? null, afterSha: request.after, processedAt: sql`now()` })
-        .onConflictDoNothing()
-        .returning({ id: syncRequests.id });
-      if (inserted.length === 0) return duplicate(where);
+      if (!(await deps.syncer.recordProcessedRequest(request))) return duplicate(where);
       counters.pushesSkipped['head-unchanged']++;
       deps.log?.('info', 'verified push skipped: its commit is already live (a replayed delivery, or a push that moved nothing)', where);
       return 'head-unchanged';

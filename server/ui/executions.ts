@@ -1,10 +1,10 @@
-import { and, desc, eq, gte, like, lte, or, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { executions, toIsoTimestamp, type Db } from '../../db/index.ts';
+import type { Db } from '../../db/index.ts';
 import {
   ExecutionNotFoundError, ExecutionOperationError, isState, isTerminal, STATES, type Execution, type ExecutionRun, type StateType,
 } from '../../engine/index.ts';
+import { readModelOf, type ExecutionListFilter as ReadFilter, type ExecutionSummary } from '../../engine/read-model/index.ts';
 import { isKestraUri, isStorageError, isUnderPrefix } from '../../engine/storage/index.ts';
 import { redactExecution } from '../../engine/index.ts';
 import { FlowNotFoundError, type CommitInfo } from '../../sync/index.ts';
@@ -24,85 +24,31 @@ const PREVIEW_LINES = 200;
 const MAX_OUTPUT_NODES = 2000;
 const MAX_VALUE_CHARS = 2000;
 
-/** Filters of the executions list, from its query string. */
-export interface ExecutionListFilter {
-  /** The namespace and the ones below it (Kestra's namespace filter). */
-  namespace?: string;
-  flowId?: string;
-  state?: StateType;
-  /** ISO instants bounding the start date. */
-  from?: string;
-  to?: string;
+/** Filters of the executions list, from its query string: always paged. */
+export interface ExecutionListFilter extends ReadFilter {
   page: number;
   size: number;
 }
 
 /** One row of the executions list: only the columns the list shows. */
-export interface ExecutionListRow {
-  id: string;
-  namespace: string;
-  flowId: string;
-  flowRevision: number;
-  state: StateType;
+export interface ExecutionListRow extends ExecutionSummary {
   terminal: boolean;
-  startDate: string;
   /** `YYYY-MM-DD HH:MM:SS` (UTC), what the list shows. */
   startLabel: string;
-  endDate: string | null;
   duration: string;
-  labels: { key: string; value: string }[];
 }
 
-/**
- * One page of executions, newest first. Reads `size + 1` rows instead of counting, so a page costs
- * the same with 10 or 10 million executions (the start-date and flow indexes serve the order and filters).
- */
+/** One page of executions, newest first, as the list shows them. */
 export async function listExecutions(db: Db, filter: ExecutionListFilter, now = Date.now()): Promise<{ rows: ExecutionListRow[]; hasNext: boolean }> {
-  const where: SQL[] = [];
-  if (filter.namespace) {
-    const escaped = filter.namespace.replace(/[\\%_]/g, (m) => `\\${m}`);
-    where.push(or(eq(executions.namespace, filter.namespace), like(executions.namespace, `${escaped}.%`))!);
-  }
-  if (filter.flowId) where.push(eq(executions.flowId, filter.flowId));
-  if (filter.state) where.push(eq(executions.state, filter.state));
-  if (filter.from) where.push(gte(executions.startDate, filter.from));
-  if (filter.to) where.push(lte(executions.startDate, filter.to));
-  const rows = await db
-    .select({
-      id: executions.id,
-      namespace: executions.namespace,
-      flowId: executions.flowId,
-      flowRevision: executions.flowRevision,
-      state: executions.state,
-      startDate: executions.startDate,
-      endDate: executions.endDate,
-      labels: executions.labels,
-    })
-    .from(executions)
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(desc(executions.startDate), desc(executions.id))
-    .limit(filter.size + 1)
-    .offset((filter.page - 1) * filter.size);
+  const { rows, hasNext } = await readModelOf(db).executions.list(filter);
   return {
-    hasNext: rows.length > filter.size,
-    rows: rows.slice(0, filter.size).map((r) => {
-      const state = isState(r.state) ? r.state : 'CREATED';
-      const start = toIsoTimestamp(r.startDate);
-      const end = r.endDate ? toIsoTimestamp(r.endDate) : null;
-      return {
-        id: r.id,
-        namespace: r.namespace,
-        flowId: r.flowId,
-        flowRevision: r.flowRevision,
-        state,
-        terminal: isTerminal(state),
-        startDate: start,
-        startLabel: dateLabel(start),
-        endDate: end,
-        duration: formatDuration((end ? Date.parse(end) : now) - Date.parse(start)),
-        labels: Array.isArray(r.labels) ? (r.labels as { key: string; value: string }[]) : [],
-      };
-    }),
+    hasNext,
+    rows: rows.map((r) => ({
+      ...r,
+      terminal: isTerminal(r.state),
+      startLabel: dateLabel(r.startDate),
+      duration: formatDuration((r.endDate ? Date.parse(r.endDate) : now) - Date.parse(r.startDate)),
+    })),
   };
 }
 

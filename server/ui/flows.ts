@@ -1,7 +1,6 @@
-import { and, count, desc, eq, inArray } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
-import { executions, toIsoTimestamp } from '../../db/index.ts';
 import { isTerminal, type StateType } from '../../engine/index.ts';
+import { readModelOf } from '../../engine/read-model/index.ts';
 import { InputValidationError } from '../../engine/inputs/index.ts';
 import { FlowNotFoundError, type CommitInfo, type FlowRevision, type StoredFlow } from '../../sync/index.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -234,53 +233,20 @@ function revisionRow(r: FlowRevision) {
   return { revision: r.revision, deleted: r.deleted, commit: commitView(r.commit), created: formatTime(r.created) };
 }
 
-/**
- * The newest execution of each listed flow, in one DISTINCT ON query. ExecutionRepository had no
- * search when this was written (and its search pages one filter, with namespaces matching their
- * children), so the dashboard reads the `executions` table directly here and in `flowExecutions`.
- */
+/** The newest execution of each listed flow. */
 async function lastExecutions(deps: ServerDeps, flows: StoredFlow[]): Promise<Map<string, ExecutionBadge>> {
-  const namespaces = [...new Set(flows.map((f) => f.namespace))];
-  if (namespaces.length === 0) return new Map();
-  const rows = await deps.db
-    .selectDistinctOn([executions.namespace, executions.flowId], {
-      namespace: executions.namespace,
-      flowId: executions.flowId,
-      id: executions.id,
-      state: executions.state,
-      startDate: executions.startDate,
-    })
-    .from(executions)
-    .where(inArray(executions.namespace, namespaces))
-    .orderBy(executions.namespace, executions.flowId, desc(executions.startDate), desc(executions.createdAt));
-  return new Map(rows.map((r) => [`${r.namespace}/${r.flowId}`, badgeOf(deps, r)]));
+  const latest = await readModelOf(deps.db).executions.latestOfFlows(flows.map((f) => f.namespace));
+  return new Map([...latest].map(([key, execution]) => [key, badgeOf(deps, execution)]));
 }
 
-/** One flow's executions (exactly this namespace), newest first; read directly, see `lastExecutions`. */
+/** One flow's executions (exactly this namespace), newest first. */
 async function flowExecutions(deps: ServerDeps, namespace: string, flowId: string, pageNo: number) {
-  const where = and(eq(executions.namespace, namespace), eq(executions.flowId, flowId));
-  const [{ total }] = await deps.db.select({ total: count() }).from(executions).where(where);
-  const rows = await deps.db
-    .select({
-      id: executions.id,
-      state: executions.state,
-      startDate: executions.startDate,
-      endDate: executions.endDate,
-      flowRevision: executions.flowRevision,
-      commitSha: executions.commitSha,
-      labels: executions.labels,
-      trigger: executions.trigger,
-    })
-    .from(executions)
-    .where(where)
-    .orderBy(desc(executions.startDate), desc(executions.createdAt))
-    .limit(EXECUTIONS_PAGE_SIZE)
-    .offset((pageNo - 1) * EXECUTIONS_PAGE_SIZE);
+  const { rows, total } = await readModelOf(deps.db).executions.ofFlow(namespace, flowId, { page: pageNo, size: EXECUTIONS_PAGE_SIZE });
   return {
-    total: Number(total),
+    total,
     rows: rows.map((r) => {
       const badge = badgeOf(deps, r);
-      const end = r.endDate ? toIsoTimestamp(r.endDate) : undefined;
+      const end = r.endDate ?? undefined;
       return {
         ...badge,
         endDate: end,
@@ -288,15 +254,15 @@ async function flowExecutions(deps: ServerDeps, namespace: string, flowId: strin
         duration: end ? formatDuration(Date.parse(end) - Date.parse(badge.startDate)) : '',
         flowRevision: r.flowRevision,
         commitSha: r.commitSha,
-        labels: Array.isArray(r.labels) ? (r.labels as { key: string; value: string }[]) : [],
-        triggered: r.trigger ? 'trigger' : 'manual',
+        labels: r.labels,
+        triggered: r.triggered ? 'trigger' : 'manual',
       };
     }),
   };
 }
 
 /** Rows are written behind the engine: a running execution's state is fresher in memory. */
-function badgeOf(deps: ServerDeps, row: { id: string; state: string; startDate: string }): ExecutionBadge {
-  const state = (deps.engine.runningExecution(row.id)?.state.current ?? row.state) as StateType;
-  return { id: row.id, state, terminal: isTerminal(state), startDate: toIsoTimestamp(row.startDate) };
+function badgeOf(deps: ServerDeps, row: { id: string; state: StateType; startDate: string }): ExecutionBadge {
+  const state = deps.engine.runningExecution(row.id)?.state.current ?? row.state;
+  return { id: row.id, state, terminal: isTerminal(state), startDate: row.startDate };
 }

@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, gt, ilike, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { executions, logs, toIsoTimestamp, type Db } from '../../db/index.ts';
-import { isState, isTerminal, LOG_LEVELS, type LogLevel, type StateType } from '../../engine/index.ts';
+import type { Db } from '../../db/index.ts';
+import { isTerminal, LOG_LEVELS, type LogLevel, type StateType } from '../../engine/index.ts';
+import { readModelOf, type LogFilter as ReadLogFilter, type LogLine } from '../../engine/read-model/index.ts';
 import type { ServerDeps } from '../deps.ts';
 import { isHtmx, views } from './render.ts';
 
@@ -15,24 +15,10 @@ const STREAM_BATCH = 500;
 const IDLE_POLL_MS = 1000;
 const KEEPALIVE_MS = 15_000;
 
-export interface LogFilter {
-  /** Lowest level shown; all levels when absent. */
-  minLevel?: LogLevel;
-  /** Case-insensitive substring of the message. */
-  q?: string;
-}
+/** The panel's filter: a lowest level and a message search (the read model's filter without a task). */
+export type LogFilter = Pick<ReadLogFilter, 'minLevel' | 'q'>;
 
-/** One log line as the views and the stream show it. */
-export interface LogLine {
-  id: number;
-  timestamp: string;
-  /** `HH:MM:SS.mmm` (UTC), what the line shows. */
-  time: string;
-  level: LogLevel;
-  taskId: string | null;
-  attemptNumber: number | null;
-  message: string;
-}
+export type { LogLine };
 
 /** What `fragments/logs-view.njk` renders: the tail (or an older page), the filter and the live stream URL. */
 export interface LogView {
@@ -60,94 +46,19 @@ export function logFilterOf(query: (name: string) => string | undefined): LogFil
   };
 }
 
-function conditions(executionId: string, filter: LogFilter): SQL[] {
-  const where: SQL[] = [eq(logs.executionId, executionId)];
-  if (filter.minLevel && filter.minLevel !== 'TRACE') {
-    where.push(inArray(logs.level, LOG_LEVELS.slice(LOG_LEVELS.indexOf(filter.minLevel))));
-  }
-  // Backslash is PostgreSQL's default LIKE escape: the search is literal text, not a pattern.
-  if (filter.q) where.push(ilike(logs.message, `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`));
-  return where;
-}
-
-/**
- * The newest `limit` matching lines before `beforeId` (or the newest of all), oldest first. Reads
- * the (execution_id, id) index backwards, so 100k stored lines cost no more than 500.
- */
+/** The newest `limit` matching lines before `beforeId` (or the newest of all), oldest first. */
 export async function logTail(
   db: Db,
   executionId: string,
   filter: LogFilter,
   options: { beforeId?: number; limit?: number } = {},
 ): Promise<{ lines: LogLine[]; more: boolean }> {
-  const limit = options.limit ?? LOG_PAGE;
-  const where = conditions(executionId, filter);
-  if (options.beforeId !== undefined) where.push(lt(logs.id, options.beforeId));
-  const lines = await linePage(db, and(...where)!, 'newest', limit + 1);
-  // One line more than shown says whether older ones exist; it is the oldest of the page.
-  return lines.length > limit ? { lines: lines.slice(1), more: true } : { lines, more: false };
+  return readModelOf(db).logs.tail(executionId, filter, { beforeId: options.beforeId, limit: options.limit ?? LOG_PAGE });
 }
 
 /** Matching lines after `afterId`, oldest first: what the stream sends next. */
 export async function logsAfter(db: Db, executionId: string, filter: LogFilter, afterId: number, limit = STREAM_BATCH): Promise<LogLine[]> {
-  const where = conditions(executionId, filter);
-  where.push(gt(logs.id, afterId));
-  return linePage(db, and(...where)!, 'oldest', limit);
-}
-
-/**
- * Up to `limit` matching lines, the newest or the oldest ones, returned oldest first.
- *
- * Explicit sorts are disabled for the query, so the page is read by walking the (execution_id, id)
- * index and stops after `limit` rows. Otherwise the planner, which cannot know that one execution
- * holds 100k of the table's lines (stale or skewed statistics; PGlite never auto-analyzes), reads
- * and sorts all of them: ~70 ms instead of ~2 ms. The page comes back as one JSON value: PGlite
- * decodes a 500-row result value by value in JavaScript, at twice the cost of parsing one JSON text.
- */
-async function linePage(db: Db, where: SQL, end: 'newest' | 'oldest', limit: number): Promise<LogLine[]> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`set local enable_sort = off`);
-    const page = tx
-      .select(LINE_COLUMNS)
-      .from(logs)
-      .where(where)
-      .orderBy(end === 'newest' ? desc(logs.id) : asc(logs.id))
-      .limit(limit)
-      .as('page');
-    const [row] = await tx
-      .select({
-        lines: sql<RawLine[] | null>`json_agg(json_build_object(
-          'id', ${page.id}, 'timestamp', ${page.timestamp}, 'level', ${page.level}, 'taskId', ${page.taskId},
-          'attemptNumber', ${page.attemptNumber}, 'message', ${page.message}) order by ${page.id})`,
-      })
-      .from(page);
-    return (row?.lines ?? []).map(toLine);
-  });
-}
-
-/** Only what a line shows: on a 100k-line execution every value read counts. */
-const LINE_COLUMNS = {
-  id: logs.id,
-  timestamp: logs.timestamp,
-  level: logs.level,
-  taskId: logs.taskId,
-  attemptNumber: logs.attemptNumber,
-  message: logs.message,
-};
-
-type RawLine = { [K in keyof typeof LINE_COLUMNS]: (typeof logs.$inferSelect)[K] };
-
-function toLine(row: RawLine): LogLine {
-  const timestamp = toIsoTimestamp(row.timestamp);
-  return {
-    id: Number(row.id),
-    timestamp,
-    time: timestamp.slice(11, 23),
-    level: row.level as LogLevel,
-    taskId: row.taskId,
-    attemptNumber: row.attemptNumber,
-    message: row.message,
-  };
+  return readModelOf(db).logs.after(executionId, filter, afterId, limit);
 }
 
 /** Builds the log panel of an execution page. */
@@ -165,7 +76,7 @@ export async function buildLogView(
   // An older page is history: only the tail continues live. A terminal execution still running here
   // (afterExecution tasks, its last lines being stored) has lines to come.
   if ((!terminal || deps.engine.isRunningHere(executionId)) && beforeId === undefined) {
-    const after = lines.at(-1)?.id ?? (await lastLogId(deps.db, executionId));
+    const after = lines.at(-1)?.id ?? (await readModelOf(deps.db).logs.lastId(executionId));
     streamUrl = `/ui/executions/${encodeURIComponent(executionId)}/logs/stream?after=${after}${filterQuery ? `&${filterQuery}` : ''}`;
   }
   return {
@@ -179,12 +90,6 @@ export async function buildLogView(
     downloadUrl: `/api/v1/logs/${encodeURIComponent(executionId)}/download`,
     filterQuery,
   };
-}
-
-/** Id of the newest line of any level (0 when none): where a filtered stream with no visible line starts. */
-async function lastLogId(db: Db, executionId: string): Promise<number> {
-  const [row] = await db.select({ id: logs.id }).from(logs).where(eq(logs.executionId, executionId)).orderBy(desc(logs.id)).limit(1);
-  return row?.id ?? 0;
 }
 
 function filterQueryOf(filter: LogFilter): string {
@@ -203,8 +108,7 @@ function nonNegativeInt(value: string | undefined): number | undefined {
 export async function executionState(deps: ServerDeps, id: string): Promise<StateType | undefined> {
   const running = deps.engine.runningExecution(id);
   if (running) return running.state.current;
-  const [row] = await deps.db.select({ state: executions.state }).from(executions).where(eq(executions.id, id));
-  return row && isState(row.state) ? row.state : undefined;
+  return readModelOf(deps.db).executions.state(id);
 }
 
 /**
