@@ -730,6 +730,13 @@ describe('validateFlowSource: task runners and every nested plugin (issue #13)',
     expect(errors(shell('      type: io.kestra.plugin.scripts.runner.docker.Docker', '      pullPolicy: "{{ inputs.policy }}"', '      cpu: {cpus: 1.5}', '      memory: {memory: 512MB}', '      fileHandlingStrategy: MOUNT'))).toEqual([]);
   });
 
+  it("checks the deprecated docker block's properties too", () => {
+    const legacy = (...lines: string[]) =>
+      yaml(...HEADER, 'tasks:', '  - id: sh', '    type: io.kestra.plugin.scripts.shell.Commands', '    commands: [echo hi]', '    runner: DOCKER', '    docker:', ...lines);
+    expect(errors(legacy('      image: ubuntu', '      pullPolicy: NEVER'))).toEqual([]);
+    expect(onlyError(legacy('      imge: ubuntu')).message).toBe("unknown property 'imge' in 'docker' (did you mean 'image'?)");
+  });
+
   it('resolves an older runner name with a warning, never an error', () => {
     const source = shell('      type: io.kestra.plugin.scripts.runner.docker.DockerTaskRunner');
     expect(errors(source)).toEqual([]);

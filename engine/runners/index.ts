@@ -13,5 +13,5 @@ export {
 export {
   DockerRunner, DOCKER_RUNNER_TYPE, DOCKER_TASK_LABEL, DOCKER_VOLUMES_VARIABLE, type DockerRunnerOptions,
 } from './docker.ts';
-export { parseBytes, type PullPolicy } from './docker-options.ts';
+export { parseBytes, DOCKER_RUNNER_PROPERTIES, type PullPolicy } from './docker-options.ts';
 export { resolveRunner, findRunner, allRunners, DEFAULT_RUNNER_VARIABLE, type TaskRunnerDef } from './registry.ts';

@@ -6,7 +6,7 @@
 import { Dynamic, Enum, PluginRef, Type, type Static } from '../../contract/index.ts';
 import { TaskFailure } from '../types.ts';
 import { asStringList, type NamespaceFilesSpec, type ScriptSpec } from '../../scripts/index.ts';
-import { DOCKER_RUNNER_TYPE, PROCESS_RUNNER_TYPE, type TaskRunnerDef } from '../../runners/index.ts';
+import { DOCKER_RUNNER_PROPERTIES, DOCKER_RUNNER_TYPE, PROCESS_RUNNER_TYPE, type TaskRunnerDef } from '../../runners/index.ts';
 
 /** Properties a script plugin leaves raw so runScript renders them with `workingDir`/`outputDir`/`outputFiles`. */
 export const EXEC_SCRIPT_UNRENDERED = ['commands', 'beforeCommands', 'interpreter', 'inputFiles'] as const;
@@ -17,24 +17,17 @@ export const dynamic = Dynamic;
 const stringList = () => Type.Array(Type.String());
 const dynamicFlag = () => Dynamic(Type.Boolean());
 
-/** Kestra's deprecated DockerOptions (`docker:`), used only when `taskRunner` is not set. */
-const DockerOptions = Type.Object({
-  host: Type.Optional(Type.String()),
-  config: Type.Optional(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())])),
-  credentials: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  image: Type.Optional(Type.String()),
-  user: Type.Optional(Type.String()),
-  entryPoint: Type.Optional(stringList()),
-  extraHosts: Type.Optional(stringList()),
-  networkMode: Type.Optional(Type.String()),
-  volumes: Type.Optional(stringList()),
-  pullPolicy: Type.Optional(Enum(['IF_NOT_PRESENT', 'ALWAYS', 'NEVER'])),
-  deviceRequests: Type.Optional(Type.Array(Type.Unknown())),
-  cpu: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  memory: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  shmSize: Type.Optional(Type.String()),
-  privileged: Type.Optional(Type.Boolean()),
-}, { additionalProperties: true, deprecated: true, description: 'Deprecated: use `taskRunner` and `containerImage`.' });
+/**
+ * Kestra's deprecated DockerOptions (`docker:`), used only when `taskRunner` is not set: the Docker
+ * runner's properties it had, and no others (Kestra refuses unknown ones too).
+ */
+const DOCKER_OPTION_NAMES = [
+  'host', 'config', 'credentials', 'image', 'user', 'entryPoint', 'extraHosts', 'networkMode', 'volumes', 'pullPolicy',
+  'deviceRequests', 'cpu', 'memory', 'shmSize', 'privileged',
+] as const;
+const DockerOptions = Type.Pick(DOCKER_RUNNER_PROPERTIES, DOCKER_OPTION_NAMES, {
+  additionalProperties: false, deprecated: true, description: 'Deprecated: use `taskRunner` and `containerImage`.',
+});
 
 /** Kestra's NamespaceFiles block: namespace files copied into the working directory first. */
 export const NAMESPACE_FILES = Type.Object({
