@@ -1,11 +1,12 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import { inNamespaceOrBelow, pageWindow, toIsoTimestamp, type Db } from '../../db/index.ts';
 import { executions, logs, taskRuns } from '../../db/schema.ts';
-import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
+import type { LogEntry, LogLevel } from '../logs/types.ts';
 import { STATES, isTerminal, type State, type StateType } from '../state.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
 import { laterTurn } from './event-loop-turns.ts';
+import { LogReadModel } from '../read-model/logs.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
 type TaskRunRow = typeof taskRuns.$inferSelect;
@@ -377,26 +378,12 @@ export class ExecutionRepository {
     return { total: Number(total), results: rows.map((row) => fromRows(row, runsByExecution.get(row.id) ?? [])) };
   }
 
-  /** How many executions are in each state (states without any are absent). */
-  async countByState(): Promise<Partial<Record<StateType, number>>> {
-    const rows = await this.db.select({ state: executions.state, n: count() }).from(executions).groupBy(executions.state);
-    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
-  }
-
-  /** Logs of an execution in write order; `afterId` resumes a follow. */
+  /** Logs of an execution in write order; `afterId` resumes a follow. Read through the read model, which the server uses too. */
   async findLogs(
     executionId: string,
     filter: { minLevel?: LogLevel; taskId?: string; taskRunId?: string; attemptNumber?: number; afterId?: number; limit?: number } = {},
   ): Promise<StoredLogEntry[]> {
-    const conditions = [eq(logs.executionId, executionId)];
-    if (filter.minLevel) conditions.push(inArray(logs.level, LOG_LEVELS.slice(LOG_LEVELS.indexOf(filter.minLevel))));
-    if (filter.taskId) conditions.push(eq(logs.taskId, filter.taskId));
-    if (filter.taskRunId) conditions.push(eq(logs.taskRunId, filter.taskRunId));
-    if (filter.attemptNumber !== undefined) conditions.push(eq(logs.attemptNumber, filter.attemptNumber));
-    if (filter.afterId !== undefined) conditions.push(gt(logs.id, filter.afterId));
-    const query = this.db.select().from(logs).where(and(...conditions)).orderBy(asc(logs.id));
-    const rows = filter.limit ? await query.limit(filter.limit) : await query;
-    return rows.map(fromLogRow);
+    return new LogReadModel(this.db).entries(executionId, filter);
   }
 }
 

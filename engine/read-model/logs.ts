@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, ilike, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { escapeLike, logs, toIsoTimestamp, type Db } from '../../db/index.ts';
-import { LOG_LEVELS, type LogLevel } from '../logs/types.ts';
+import { LOG_LEVELS, type LogEntry, type LogLevel } from '../logs/types.ts';
 
 /** Which lines of an execution a reader wants. */
 export interface LogFilter {
@@ -10,6 +10,9 @@ export interface LogFilter {
   q?: string;
   /** Lines of this task only. */
   taskId?: string;
+  /** Lines of this task run, and of this attempt of it (Kestra's `taskRunId` and `attempt`). */
+  taskRunId?: string;
+  attemptNumber?: number;
 }
 
 /** One log line as readers show it. */
@@ -59,6 +62,27 @@ export class LogReadModel {
     return this.page(and(...where)!, 'oldest', limit);
   }
 
+  /**
+   * Matching lines in write order as stored, every column: what the API answers and downloads.
+   * `afterId` resumes after a line, `limit` bounds a page (all lines without it).
+   */
+  async entries(executionId: string, filter: LogFilter & { afterId?: number; limit?: number } = {}): Promise<(LogEntry & { id: number })[]> {
+    const where = conditions(executionId, filter);
+    if (filter.afterId !== undefined) where.push(gt(logs.id, filter.afterId));
+    const query = this.db.select().from(logs).where(and(...where)).orderBy(asc(logs.id));
+    const rows = filter.limit ? await query.limit(filter.limit) : await query;
+    return rows.map((r) => ({
+      id: r.id,
+      executionId: r.executionId,
+      taskRunId: r.taskRunId,
+      taskId: r.taskId,
+      attemptNumber: r.attemptNumber,
+      timestamp: toIsoTimestamp(r.timestamp),
+      level: r.level as LogLevel,
+      message: r.message,
+    }));
+  }
+
   /** Id of the newest line of any level (0 when none): where a filtered follower with no visible line starts. */
   async lastId(executionId: string): Promise<number> {
     const [row] = await this.db.select({ id: logs.id }).from(logs).where(eq(logs.executionId, executionId)).orderBy(desc(logs.id)).limit(1);
@@ -102,6 +126,8 @@ function conditions(executionId: string, filter: LogFilter): SQL[] {
     where.push(inArray(logs.level, LOG_LEVELS.slice(LOG_LEVELS.indexOf(filter.minLevel))));
   }
   if (filter.taskId) where.push(eq(logs.taskId, filter.taskId));
+  if (filter.taskRunId) where.push(eq(logs.taskRunId, filter.taskRunId));
+  if (filter.attemptNumber !== undefined) where.push(eq(logs.attemptNumber, filter.attemptNumber));
   // The search is literal text, not a pattern.
   if (filter.q) where.push(ilike(logs.message, `%${escapeLike(filter.q)}%`));
   return where;

@@ -118,6 +118,20 @@ describeEachDatabase('read model', (open) => {
     expect(await model.logs.after('e1', {}, all[0].id, 3)).toHaveLength(3);
     expect(await model.logs.lastId('missing')).toBe(0);
   });
+
+  it('reads stored entries with every column, by task run and attempt, page after page', async () => {
+    await db.insert(logs).values([1, 2, 2].map((attemptNumber, i) => ({
+      executionId: 'e3', taskRunId: i ? 'run-b' : 'run-a', taskId: 'retried', attemptNumber,
+      timestamp: new Date(BASE + i).toISOString(), level: 'INFO', message: `try ${i}`,
+    })));
+    const all = await model.logs.entries('e3');
+    expect(all.map((e) => e.message)).toEqual(['try 0', 'try 1', 'try 2']);
+    expect(all[0]).toEqual({ id: all[0].id, executionId: 'e3', taskRunId: 'run-a', taskId: 'retried', attemptNumber: 1, timestamp: new Date(BASE).toISOString(), level: 'INFO', message: 'try 0' });
+    expect((await model.logs.entries('e3', { taskRunId: 'run-b', attemptNumber: 2 })).map((e) => e.message)).toEqual(['try 1', 'try 2']);
+    expect((await model.logs.entries('e3', { attemptNumber: 1 })).map((e) => e.message)).toEqual(['try 0']);
+    expect((await model.logs.entries('e3', { afterId: all[0].id, limit: 1 })).map((e) => e.message)).toEqual(['try 1']);
+    expect(await model.logs.entries('e3', { minLevel: 'WARN' })).toEqual([]);
+  });
 });
 
 describe('readModelOf', () => {

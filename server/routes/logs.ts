@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { isTerminal, levelAtLeast, LOG_LEVELS, type Execution, type LogLevel, type StoredLogEntry } from '../../engine/index.ts';
+import { readModelOf } from '../../engine/read-model/index.ts';
 import type { ServerDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
 import { contentDisposition } from './executions.ts';
@@ -50,7 +51,7 @@ function lastEventId(value: string | undefined): number {
 export function logRoutes(deps: ServerDeps): Hono {
   const app = new Hono();
   const engine = deps.engine;
-  const repository = engine.resources.repository;
+  const reads = readModelOf(deps.db);
 
   const found = async (id: string): Promise<Execution> => {
     const execution = await engine.findExecution(id);
@@ -60,7 +61,7 @@ export function logRoutes(deps: ServerDeps): Hono {
 
   app.get('/api/v1/logs/:executionId', async (c) => {
     const execution = await found(c.req.param('executionId'));
-    const rows = await repository.findLogs(execution.id, {
+    const rows = await reads.logs.entries(execution.id, {
       minLevel: levelParam(c.req.query('minLevel')),
       taskId: c.req.query('taskId') || undefined,
       taskRunId: c.req.query('taskRunId') || undefined,
@@ -82,7 +83,7 @@ export function logRoutes(deps: ServerDeps): Hono {
     // Page by page, so a million-line execution never sits in memory at once.
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        const rows = await repository.findLogs(execution.id, { ...filter, afterId, limit: PAGE });
+        const rows = await reads.logs.entries(execution.id, { ...filter, afterId, limit: PAGE });
         if (rows.length) {
           afterId = rows[rows.length - 1].id;
           controller.enqueue(encoder.encode(rows.map(logLine).join('')));
@@ -132,7 +133,7 @@ export function logRoutes(deps: ServerDeps): Hono {
       };
       const catchUp = async () => {
         for (;;) {
-          const rows = await repository.findLogs(id, { afterId: lastId, limit: PAGE });
+          const rows = await reads.logs.entries(id, { afterId: lastId, limit: PAGE });
           for (const row of rows) await send(row);
           if (rows.length < PAGE || stream.aborted) return;
         }
@@ -156,7 +157,7 @@ export function logRoutes(deps: ServerDeps): Hono {
             await wakeup.wait(SSE_HEARTBEAT_MS);
           } else {
             // Not (or no longer) run here: what it logged is in the database.
-            const now = await repository.findState(id);
+            const now = await reads.executions.state(id);
             if (now) state = now;
             if (!now || isTerminal(now)) break;
             await wakeup.wait(POLL_MS);

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { isCreated, STATES, type HistogramSeries, type StateType } from '../../engine/index.ts';
+import { readModelOf } from '../../engine/read-model/index.ts';
 import { loadSyncStatus } from '../../sync/index.ts';
 import type { SecurityCounters } from '../auth-throttle.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -23,7 +24,7 @@ export function metricsRoutes(deps: ServerDeps, counters: SecurityCounters): Hon
   const app = new Hono();
   app.get('/metrics', async (c) => {
     const [counts, sync, backlog] = await Promise.all([
-      deps.engine.resources.repository.countByState(),
+      readModelOf(deps.db).executions.countByState(),
       loadSyncStatus(deps.db),
       deps.engine.resources.queue.backlog(),
     ]);
