@@ -57,7 +57,7 @@ const SUMMARY_COLUMNS = {
 };
 
 /**
- * The executions as readers (the dashboard, the API's lists and metrics) see them: pages of
+ * The executions as readers (the dashboard and /metrics) see them: pages of
  * summaries, counts and states, each read with only the columns it shows.
  */
 export class ExecutionReadModel {
