@@ -14,7 +14,7 @@ import {
 import { renderTyped, renderValue } from '../template/index.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { labelsToMap } from './model.ts';
-import { nextTurn } from './event-loop-turns.ts';
+import { nextTurn } from '../event-loop-turns.ts';
 import { LiveOutputs } from './outputs.ts';
 import { StateWriter, type TaskRunWrite } from './state-writer.ts';
 import type { EngineResources } from './resources.ts';
@@ -257,6 +257,7 @@ export class ExecutionRun {
     const log = this.executionLogger();
     if (state === 'FAILED') log.error(reason);
     else log.warn(reason);
+    await this.resources.logs.flush().catch(() => undefined);
     e.state = transition(e.state, state, `execution ${e.id}`);
     this.markExecution();
     await this.writer.flush();
@@ -300,6 +301,9 @@ export class ExecutionRun {
         state = 'FAILED';
       }
     }
+    // Logs before the end: whoever sees the execution ended (the API answers from this run) finds every
+    // line its tasks printed. A flush that loses lines reports it; the execution still ends.
+    await this.resources.logs.flush().catch(() => undefined);
     const from = e.state.current;
     e.state = transition(e.state, from === 'KILLING' ? 'KILLED' : (state as StateType), `execution ${e.id}`);
     this.markExecution();

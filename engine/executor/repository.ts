@@ -1,16 +1,15 @@
 import { and, asc, count, desc, eq, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import { inNamespaceOrBelow, pageWindow, toIsoTimestamp, type Db } from '../../db/index.ts';
-import { executions, logs, taskRuns } from '../../db/schema.ts';
+import { inNamespaceOrBelow, pageWindow, type Db } from '../../db/index.ts';
+import { executions, taskRuns } from '../../db/schema.ts';
 import type { LogEntry, LogLevel } from '../logs/types.ts';
 import { STATES, isTerminal, type State, type StateType } from '../state.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
-import { laterTurn } from './event-loop-turns.ts';
+import { laterTurn } from '../event-loop-turns.ts';
 import { LogReadModel } from '../read-model/logs.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
 type TaskRunRow = typeof taskRuns.$inferSelect;
-type LogRow = typeof logs.$inferSelect;
 
 /** A log line as stored: `id` orders the lines of an execution and lets a follower resume after one. */
 export type StoredLogEntry = LogEntry & { id: number };
@@ -56,7 +55,12 @@ export type FlowTriggersDue = 'later' | 'now';
  * whatever its length (a ForEach over ten thousand values is ten statements, never one).
  */
 const TASK_RUNS_PER_STATEMENT = 200;
-const LOGS_PER_STATEMENT = 4_000;
+/**
+ * Log lines travel as one JSON parameter per statement (see insertLogs), so this bounds the time a
+ * statement holds the event loop (building it, and on the embedded database running it), not its
+ * parameter count.
+ */
+const LOGS_PER_STATEMENT = 1_000;
 const IDS_PER_STATEMENT = 10_000;
 
 /** `items` in consecutive slices of at most `size`. */
@@ -292,8 +296,12 @@ export class ExecutionRepository {
       // All or nothing, as one statement would be: a caller that retries the batch stores no line twice.
       return this.db.transaction(async (tx) => {
         const stored: StoredLogEntry[] = [];
-        for (const slice of chunked(entries, LOGS_PER_STATEMENT)) stored.push(...(await insertLogs(tx, slice)));
-        return stored.sort((a, b) => a.id - b.id);
+        for (const slice of chunked(entries, LOGS_PER_STATEMENT)) {
+          // A flooding task's batch is many statements: timers and requests (/healthz) run between them.
+          if (stored.length) await laterTurn();
+          stored.push(...(await insertLogs(tx, slice)));
+        }
+        return stored;
       });
     }
     return insertLogs(this.db, entries);
@@ -410,22 +418,23 @@ async function upsertExecution(db: Db, execution: Execution, flowTriggersDue?: F
     });
 }
 
+/**
+ * Inserts log lines with one JSON parameter: drizzle's per-row statement building (thousands of
+ * parameters, each checked and bound) was the longest hold of the event loop under a flooding task.
+ * Ids come from the table's sequence in `ord` order, so the sorted ids returned match the entries in order.
+ */
 async function insertLogs(db: Db, entries: readonly LogEntry[]): Promise<StoredLogEntry[]> {
-  const rows = await db
-    .insert(logs)
-    .values(
-      entries.map((e) => ({
-        executionId: e.executionId,
-        taskRunId: e.taskRunId,
-        taskId: e.taskId,
-        attemptNumber: e.attemptNumber,
-        timestamp: e.timestamp,
-        level: e.level,
-        message: e.message,
-      })),
-    )
-    .returning();
-  return rows.map(fromLogRow).sort((a, b) => a.id - b.id);
+  const rows = JSON.stringify(entries.map((e) => [e.executionId, e.taskRunId, e.taskId, e.attemptNumber, e.timestamp, e.level, e.message]));
+  const result = await db.execute(sql`
+    insert into logs (execution_id, task_run_id, task_id, attempt_number, "timestamp", level, message)
+    select r->>0, r->>1, r->>2, (r->>3)::int, (r->>4)::timestamptz, r->>5, r->>6
+    from json_array_elements(${rows}::json) with ordinality as x(r, ord)
+    order by ord
+    returning id`);
+  const ids = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ id: number | string }>;
+  const sorted = ids.map((row) => Number(row.id)).sort((a, b) => a - b);
+  if (sorted.length !== entries.length) throw new Error(`stored ${sorted.length} of ${entries.length} log lines`);
+  return entries.map((entry, i) => ({ ...entry, id: sorted[i] }));
 }
 
 /** Upserts task runs, a statement per TASK_RUNS_PER_STATEMENT (see there), letting the event loop turn between them. */
@@ -533,15 +542,3 @@ function fromRows(row: ExecutionRow, runs: TaskRunRow[]): Execution {
   };
 }
 
-function fromLogRow(r: LogRow): StoredLogEntry {
-  return {
-    id: r.id,
-    executionId: r.executionId,
-    taskRunId: r.taskRunId,
-    taskId: r.taskId,
-    attemptNumber: r.attemptNumber,
-    timestamp: toIsoTimestamp(r.timestamp),
-    level: r.level as LogLevel,
-    message: r.message,
-  };
-}

@@ -9,6 +9,7 @@ import { engineMessage, pullImage, registryAuth } from './docker-pull.ts';
 import { LineSplitter } from './line-splitter.ts';
 import { DEFAULT_KILL_GRACE_MS } from './process.ts';
 import { RunnerError, type OutputStream, type RunnerJob, type RunnerResult, type TaskRunner } from './types.ts';
+import { nextTurn } from '../event-loop-turns.ts';
 
 export const DOCKER_RUNNER_TYPE = 'io.kestra.plugin.scripts.runner.docker.Docker';
 
@@ -360,6 +361,8 @@ async function pumpFrames(output: IncomingMessage, job: RunnerJob): Promise<void
   };
   for await (const chunk of output) {
     for (const frame of parser.push(chunk as Buffer)) await deliver(frame.stream, splitters[frame.stream].push(frame.payload));
+    // Buffered output is read in microtasks: a flood would hold the event loop (and /healthz) until drained.
+    await nextTurn();
   }
   await deliver('stdout', splitters.stdout.end());
   await deliver('stderr', splitters.stderr.end());

@@ -6,6 +6,7 @@ import { HelperSpawner, SpawnError, SpawnerLostError, type CommandSpawner, type 
 import { resolveTaskIsolation, TaskUserError, type TaskIsolation, type TaskUser } from './task-user.ts';
 import { RunnerError, type OutputStream, type RunnerJob, type RunnerResult, type TaskRunner } from './types.ts';
 import { handOverWorkingDir, unreachableBy } from './working-dir-owner.ts';
+import { nextTurn } from '../event-loop-turns.ts';
 
 export const PROCESS_RUNNER_TYPE = 'io.kestra.plugin.core.runner.Process';
 
@@ -232,7 +233,11 @@ async function pump(stream: Readable, name: OutputStream, job: RunnerJob): Promi
     }
   };
   try {
-    for await (const chunk of stream) await deliver(splitter.push(chunk as Buffer));
+    for await (const chunk of stream) {
+      await deliver(splitter.push(chunk as Buffer));
+      // Buffered output is read in microtasks: a flood would hold the event loop (and /healthz) until drained.
+      await nextTurn();
+    }
   } catch (error) {
     // A pipe destroyed after the kill grace period is an expected end, not a failure.
     if (!stream.destroyed) throw error;
