@@ -1,6 +1,8 @@
 /**
- * Chaos: 1,000 executions started by flow webhooks against one `baton standalone` (embedded database),
- * 5% of them hostile, while /healthz is probed every 50 ms from outside.
+ * Chaos: 1,000 executions started by flow webhooks against one `baton standalone` (on PostgreSQL when
+ * one is reachable, else its embedded database), 5% of them hostile, sent open-loop at 25 a second
+ * (Kestra OSS's sustained webhook rate, see webhook.bench.ts), while /healthz is probed every 50 ms.
+ * CHAOS_RATE, CHAOS_HOSTILE (share) and CHAOS_DB=pglite change the run for investigations.
  * - chaos_crashes: the standalone process must never exit (0).
  * - chaos_healthz_p99_ms: /healthz latency p99 over the whole run (goal ≤ 100 ms).
  * - chaos_benign_ok: share of benign executions that end SUCCESS with every log line they print (goal 1).
@@ -12,12 +14,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRepo, startGitServer } from '../test/support/git-server.ts';
+import { createTestPostgresDatabase } from '../test/support/databases.ts';
 import { printBench } from './report.ts';
 import { spawnBaton } from './scale.bench.ts';
 
 const NAMESPACE = 'bench.chaos';
 const TOTAL = 1000;
-const HOSTILE_SHARE = 0.05;
+const HOSTILE_SHARE = Number(process.env.CHAOS_HOSTILE ?? 0.05);
+const RATE_PER_S = Number(process.env.CHAOS_RATE ?? 25);
+/** Requests in flight at most; the rate, not this, sets the load. */
 const IN_FLIGHT = 16;
 const HEALTH_PROBE_MS = 50;
 const RUN_DEADLINE_MS = 10 * 60_000;
@@ -181,7 +186,7 @@ function plan(): Kind[] {
   const benign = KINDS.filter((k) => !k.hostile);
   const hostile = KINDS.filter((k) => k.hostile);
   const every = Math.round(1 / HOSTILE_SHARE);
-  return Array.from({ length: TOTAL }, (_, n) => (n % every === every - 1 ? hostile[Math.floor(n / every) % hostile.length] : benign[n % benign.length]));
+  return Array.from({ length: TOTAL }, (_, n) => (HOSTILE_SHARE > 0 && n % every === every - 1 ? hostile[Math.floor(n / every) % hostile.length] : benign[n % benign.length]));
 }
 
 function percentile(values: number[], p: number): number {
@@ -194,8 +199,11 @@ export async function run(): Promise<void> {
   const files = Object.fromEntries(KINDS.map((k) => [`flows/${k.flow}.yaml`, `id: ${k.flow}\nnamespace: ${NAMESPACE}\n${k.source}${webhookTrigger}`]));
   const repo = await createRepo(git, 'chaos', files);
   const dataDir = await mkdtemp(join(tmpdir(), 'baton-bench-chaos-'));
+  const postgres = process.env.CHAOS_DB === 'pglite' ? undefined : await createTestPostgresDatabase().catch(() => undefined);
+  console.log(`# chaos: baton standalone on ${postgres ? 'PostgreSQL' : 'PGlite'}, ${RATE_PER_S} executions/s`);
   const server = await spawnBaton('standalone', {
     BATON_DATA_DIR: dataDir,
+    ...(postgres ? { DATABASE_URL: postgres.url } : {}),
     BATON_GIT_URL: repo.url,
     BATON_GIT_BRANCH: 'main',
     BATON_SYNC_POLL_SECONDS: '0',
@@ -238,6 +246,9 @@ export async function run(): Promise<void> {
     const sender = async () => {
       while (next < requests.length) {
         const n = next++;
+        // Open loop: request n leaves at n / RATE_PER_S seconds, whatever the answers before it.
+        const due = t0 + (n * 1000) / RATE_PER_S - performance.now();
+        if (due > 0) await new Promise((r) => setTimeout(r, due));
         const kind = requests[n];
         const res = await fetch(`${server.url}/api/v1/executions/webhook/${NAMESPACE}/${kind.flow}/chaos-key`, {
           method: 'POST',
@@ -299,6 +310,7 @@ export async function run(): Promise<void> {
     await prober.catch(() => undefined);
     await server.stop();
     await git.close();
+    await postgres?.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
