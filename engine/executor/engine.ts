@@ -366,14 +366,12 @@ export class Engine {
     const logger = this.resources.logs.logger({ executionId: execution.id, taskRunId: null, taskId: null, attemptNumber: null });
     if (state === 'FAILED') logger.error(message);
     else logger.warn(message);
-    const ended = endedState(execution, state);
-    if (!(await this.storeEnd(ended, state, { lease }))) {
-      // Claimed meanwhile by another process (this lease expired): theirs now.
-      await this.resources.logs.flush();
-      return execution;
-    }
-    this.notify(ended);
+    // Logs before the end: whoever sees the execution ended finds why (see ExecutionRun.run).
     await this.resources.logs.flush();
+    const ended = endedState(execution, state);
+    // Claimed meanwhile by another process (this lease expired): theirs now.
+    if (!(await this.storeEnd(ended, state, { lease }))) return execution;
+    this.notify(ended);
     return ended;
   }
 
@@ -395,6 +393,8 @@ export class Engine {
       const reason = `Execution failed: ${what ? `the database refused to store ${what}: ` : ''}${describeFault(error)}`;
       logger.error(reason);
       this.reportFailure(e.id, reason);
+      // Logs before the end: whoever sees the execution ended finds why.
+      await this.resources.logs.flush().catch(() => undefined);
       // A refused task run is stored FAILED without what was refused (its outputs), so the record shows it.
       const failedRuns = new Map(refused.map(({ taskRun, seq }) => [taskRun.id, {
         taskRun: { ...taskRun, outputs: null, state: isFailure(taskRun.state.current) ? taskRun.state : endState(taskRun.state, 'FAILED', `task run ${taskRun.id}`) },
