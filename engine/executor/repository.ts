@@ -6,7 +6,7 @@ import { STATES, isTerminal, type State, type StateType } from '../state.ts';
 import type { Execution, TaskRun } from './model.ts';
 import { LeaseLostError, type Lease } from '../queue/index.ts';
 import { laterTurn } from '../event-loop-turns.ts';
-import { LogReadModel } from '../read-model/logs.ts';
+import { LogReadModel } from '../read-model/index.ts';
 
 type ExecutionRow = typeof executions.$inferSelect;
 type TaskRunRow = typeof taskRuns.$inferSelect;
